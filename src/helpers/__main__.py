@@ -1,0 +1,91 @@
+"""Command line: `python -m helpers ingest|concepts|build|refresh|seeds ...`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import HelpersError
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from .build import dumps_json
+    from .ingest import ingest_paths
+
+    if not any(Path(p).exists() for p in args.paths):
+        print(f"error: none of the paths exist: {', '.join(args.paths)}; give files or folders of documents", file=sys.stderr)
+        return 2
+    result = ingest_paths(args.paths, max_mb=args.max_mb)
+    if args.json:
+        print(dumps_json(result.to_json()))
+    else:
+        for row in result.manifest:
+            print(f"{row.status:8} {row.source_file}: {row.reason}")
+        print(f"{len(result.documents)} document(s) from {len(result.manifest)} input(s)")
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from .build import build
+
+    pages = build(out_dir=Path(args.out))
+    for p in pages:
+        print(p.name)
+    return 0
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    from .build import refresh
+
+    for p in refresh([Path(n) for n in args.notebooks] or None):
+        print(f"refreshed {p.name}")
+    return 0
+
+
+def _seeds(args: argparse.Namespace) -> int:
+    from . import seeds
+
+    if args.update:
+        for f in seeds.write_manifest():
+            print(f"recorded {f}")
+        return 0
+    problems = seeds.verify()
+    for p in problems:
+        print(f"{p.file}: {p.problem}")
+    if not problems:
+        print("all seeds match seeds/manifest.csv")
+    return 1 if problems else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    ing = sub.add_parser("ingest", help="parse documents; prints documents + manifest")
+    ing.add_argument("paths", nargs="+", help="files or folders (a folder means every document in it)")
+    ing.add_argument("--json", action="store_true", help="print one JSON object {documents, manifest}")
+    ing.add_argument("--max-mb", type=float, default=20.0, help="largest document file accepted (default 20)")
+    ing.set_defaults(func=_ingest)
+    bld = sub.add_parser("build", help="execute the notebooks and write the HTML site")
+    bld.add_argument("--out", default="reports", help="site folder (default reports/)")
+    bld.set_defaults(func=_build)
+    ref = sub.add_parser("refresh", help="re-execute notebooks in place (their committed outputs)")
+    ref.add_argument("notebooks", nargs="*", help="notebooks to refresh (default: all)")
+    ref.set_defaults(func=_refresh)
+    sd = sub.add_parser("seeds", help="verify the seed checksums (or --update them)")
+    sd.add_argument("--update", action="store_true", help="record the current checksums in seeds/manifest.csv")
+    sd.set_defaults(func=_seeds)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except HelpersError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
