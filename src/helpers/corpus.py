@@ -29,7 +29,7 @@ class Corpus:
 
 
 def _norm_title(title: str | None) -> str:
-    return re.sub(r"[^a-z0-9 ]", "", (title or "").casefold())
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", (title or "").casefold()).split())
 
 
 def same_document(a: Document, b: Document) -> str | None:

@@ -1,0 +1,49 @@
+"""Static checks on every notebook: thin, parameterised, clean metadata, committed with outputs."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+
+import nbformat
+import pytest
+
+from helpers.build import declared_parameters, discover
+from helpers.paths import NOTEBOOKS
+
+NOTEBOOK_FILES = discover(NOTEBOOKS)
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOK_FILES and NOTEBOOK_FILES[0].name == "01-corpus.ipynb"
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.name)
+def test_one_parameters_cell_of_literals_with_help(path):
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1
+    for line in cells[0].source.splitlines():
+        if not line.strip():
+            continue
+        assert "# help:" in line, line
+        node = ast.parse(line.split("# help:")[0]).body[0]
+        assert isinstance(node, ast.Assign) and isinstance(node.value, (ast.Constant, ast.List, ast.Tuple, ast.UnaryOp))
+        ast.literal_eval(node.value)
+    assert declared_parameters(path)
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.name)
+def test_thin_clean_and_with_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert not any(re.search(r"^\s*(def|class)\s", c.source, re.M) for c in code)
+    assert any(c.get("outputs") for c in code), "commit the notebook with its outputs (python -m helpers refresh)"
+    assert not any(o.get("output_type") == "error" for c in code for o in c.get("outputs", []))
+    assert "papermill" not in nb.metadata and nb.metadata.get("title")
+    assert all("execution" not in c.metadata and "papermill" not in c.metadata for c in nb.cells)
+    text = json.dumps(nb)
+    assert not re.search(r"/(root|home|tmp|work)/", text)
+    assert not re.search(r"0x[0-9a-f]{8,}", text), "memory address in an output"
+    nbformat.validate(nb)

@@ -1,0 +1,67 @@
+"""Pipeline: a full build into a temporary folder, opened in headless Chromium; two builds are byte-identical."""
+
+from __future__ import annotations
+
+import filecmp
+import re
+
+import pytest
+
+from helpers.build import build
+
+from .browser import browser, serve, visit
+
+pytestmark = [pytest.mark.pipeline]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    build(out_dir=out, work_dir=tmp_path_factory.mktemp("work"))
+    return out
+
+
+def test_build_writes_index_and_pages(site):
+    names = sorted(p.name for p in site.glob("*.html"))
+    assert "index.html" in names and "01-corpus.html" in names
+
+
+def test_pages_are_static_and_offline(site):
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert not re.search(r"<script[^>]+src=", text), page.name
+        assert not re.search(r"<link[^>]+href=\"https?://", text), page.name
+        assert "Content-Security-Policy" in text
+        assert "from helpers" not in text and "ingest_paths(" not in text  # code hidden
+        assert "/tmp/" not in text and "/work/" not in text
+
+
+def test_two_builds_are_byte_identical(site, tmp_path):
+    again = tmp_path / "again"
+    build(out_dir=again, work_dir=tmp_path / "work")
+    files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again).as_posix() for p in again.rglob("*") if p.is_file())
+    match, mismatch, errors = filecmp.cmpfiles(site, again, files, shallow=False)
+    assert mismatch == [] and errors == []
+
+
+@pytest.mark.browser
+def test_index_and_corpus_page_in_chromium(site):
+    with serve(site) as base, browser() as b:
+        index, links = visit(b, base + "index.html", lambda p: p.eval_on_selector_all("a", "els => els.map(e => e.getAttribute('href'))"))
+        assert "01-corpus.html" in links
+        corpus, facts = visit(b, base + "01-corpus.html", lambda p: {
+            "title": p.title(),
+            "doc_rows": p.locator("table:has(caption:text-is('Documents')) tbody tr").count(),
+            "doc_text": p.locator("table:has(caption:text-is('Documents'))").inner_text(),
+            "images": p.eval_on_selector_all("img", "els => els.map(e => [e.naturalWidth, e.src.slice(0, 22)])"),
+            "code_cells": p.locator(".jp-CodeCell .jp-InputArea").count(),
+        })
+    for v in (index, corpus):
+        assert [m for m in v.console if m[0] == "error"] == [] and v.page_errors == []
+        assert all(r.startswith(base) or r.startswith("data:") for r in v.requests), v.requests
+    assert facts["title"] == "Corpus: what the seed documents contain"
+    assert facts["doc_rows"] == 3
+    assert "Front Pharmacol" in facts["doc_text"] and "10.3390/cells14161242" in facts["doc_text"]
+    assert facts["images"] and all(w > 100 and src.startswith("data:image/png") for w, src in facts["images"])
+    assert facts["code_cells"] == 0
