@@ -36,3 +36,72 @@ def validate(model: type[_Params], **values: object) -> _Params:
             f"parameter '{'.'.join(str(p) for p in e['loc'])}' = {e.get('input')!r}: {e['msg']}" for e in exc.errors()
         )
         raise ParameterError(f"{model.__name__}: {problems}") from None
+
+
+DISEASE_CODES = ("SLE", "SSc", "IIM", "RA", "SjD", "AAV", "APS", "IgG4RD", "MCTD", "other")
+CATEGORIES = ("disease", "target", "platform", "generation", "toxicity", "outcome", "challenge")
+TRIAL_STATUSES = ("NOT_YET_RECRUITING", "RECRUITING", "ENROLLING_BY_INVITATION", "ACTIVE_NOT_RECRUITING", "COMPLETED",
+                  "SUSPENDED", "TERMINATED", "WITHDRAWN", "UNKNOWN")
+
+
+def _one_of(value: str, allowed: tuple[str, ...], what: str) -> str:
+    if value not in allowed:
+        raise ValueError(f"unknown {what} '{value}'; use one of: {', '.join(allowed)}")
+    return value
+
+
+class CoverageParams(_Params):
+    """Parameters of 02-coverage."""
+
+    categories: tuple[str, ...] = Field(min_length=1)
+    min_mentions: int = Field(ge=1, le=1000)
+
+    @field_validator("categories")
+    @classmethod
+    def _known(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_one_of(c, CATEGORIES, "category") for c in v)
+
+
+class ClinicalParams(_Params):
+    """Parameters of 03-clinical-evidence."""
+
+    disease: str
+    target: str
+    earliest_year: int = Field(ge=2019, le=2026)
+    include_conference_abstracts: bool
+
+    @field_validator("disease")
+    @classmethod
+    def _disease(cls, v: str) -> str:
+        return v if v == "all" else _one_of(v, DISEASE_CODES, "disease")
+
+
+class TrialParams(_Params):
+    """Parameters of 04-trial-landscape."""
+
+    disease: str
+    target: str
+    statuses: tuple[str, ...]
+    snapshot_date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+    @field_validator("disease")
+    @classmethod
+    def _disease(cls, v: str) -> str:
+        return v if v == "all" else _one_of(v, DISEASE_CODES, "disease")
+
+    @field_validator("statuses")
+    @classmethod
+    def _statuses(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_one_of(s, TRIAL_STATUSES, "status") for s in v)
+
+
+class DiseaseReportParams(_Params):
+    """Parameters of 05-disease-report."""
+
+    disease: str
+    target: str
+
+    @field_validator("disease")
+    @classmethod
+    def _disease(cls, v: str) -> str:
+        return _one_of(v, DISEASE_CODES, "disease")
