@@ -68,3 +68,17 @@ def completeness_heatmap(table: pd.DataFrame, title: str = "Metadata found per d
     ax.tick_params(length=0)
     fig.tight_layout()
     return fig
+
+
+FIGURES_DIR_ENV = "WORKBOOK_FIGURES_DIR"
+
+
+def show(fig: plt.Figure, name: str) -> None:
+    """Display fig inline (PNG) and, during a build, also write it as SVG and PNG under reports/figures/."""
+    from IPython.display import display
+
+    target = os.environ.get(FIGURES_DIR_ENV)
+    if target:
+        save(fig, Path(target) / name)
+    display(fig)
+    plt.close(fig)
