@@ -38,7 +38,8 @@ def test_pages_are_static_and_offline(site):
 
 def test_two_builds_are_byte_identical(site, tmp_path):
     again = tmp_path / "again"
-    build(out_dir=again, work_dir=tmp_path / "work")
+    report = build(out_dir=again, work_dir=tmp_path / "work")
+    assert report.reused == []
     files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(again).as_posix() for p in again.rglob("*") if p.is_file())
     match, mismatch, errors = filecmp.cmpfiles(site, again, files, shallow=False)

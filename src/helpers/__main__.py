@@ -29,9 +29,9 @@ def _ingest(args: argparse.Namespace) -> int:
 def _build(args: argparse.Namespace) -> int:
     from .build import build
 
-    pages = build(out_dir=Path(args.out))
-    for p in pages:
-        print(p.name)
+    report = build(out_dir=Path(args.out), jobs=args.jobs, force=args.force)
+    print(f"executed {len(report.ran)} notebook run(s), reused {len(report.reused)} unchanged; "
+          f"{len(report.written)} page(s) in {args.out}/")
     return 0
 
 
@@ -68,6 +68,8 @@ def parser() -> argparse.ArgumentParser:
     ing.set_defaults(func=_ingest)
     bld = sub.add_parser("build", help="execute the notebooks and write the HTML site")
     bld.add_argument("--out", default="reports", help="site folder (default reports/)")
+    bld.add_argument("--jobs", type=int, default=None, help="notebooks run in parallel (default: CPU count)")
+    bld.add_argument("--force", action="store_true", help="execute every notebook even if its inputs are unchanged")
     bld.set_defaults(func=_build)
     ref = sub.add_parser("refresh", help="re-execute notebooks in place (their committed outputs)")
     ref.add_argument("notebooks", nargs="*", help="notebooks to refresh (default: all)")
