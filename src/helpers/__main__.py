@@ -32,6 +32,8 @@ def _build(args: argparse.Namespace) -> int:
     report = build(out_dir=Path(args.out), jobs=args.jobs, force=args.force)
     print(f"executed {len(report.ran)} notebook run(s), reused {len(report.reused)} unchanged; "
           f"{len(report.written)} page(s) in {args.out}/")
+    if report.ran:
+        print("executed: " + ", ".join(report.ran))
     return 0
 
 

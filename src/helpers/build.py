@@ -125,7 +125,8 @@ def _hash_paths(h: "hashlib._Hash", paths: list[Path]) -> None:
         files = sorted(q for q in p.rglob("*") if q.is_file() and "__pycache__" not in q.parts) if p.is_dir() else [p]
         for f in files:
             if f.exists():
-                h.update(f.relative_to(ROOT).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+                name = f.relative_to(p).as_posix() if p.is_dir() else f.name
+                h.update(p.name.encode() + b"/" + name.encode() + b"\0" + f.read_bytes() + b"\0")
 
 
 def code_digest() -> str:

@@ -22,9 +22,9 @@ import pandas as pd
 import pandera.pandas as pa
 
 from helpers.errors import IngestError, SchemaError
-from helpers.paths import display_path
+from helpers.paths import EVIDENCE, display_path
 
-EVIDENCE_DIR = Path(__file__).resolve().parents[2] / "seeds" / "evidence"
+EVIDENCE_DIR = EVIDENCE
 
 # ---------------------------------------------------------------- vocabularies
 

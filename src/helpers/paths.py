@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+# WORKBOOK_ROOT lets a test or a user run the same code on a copy of the project folder.
+ROOT = Path(os.environ.get("WORKBOOK_ROOT") or Path(__file__).resolve().parents[2]).resolve()
 SEEDS = ROOT / "seeds"
 DOCUMENTS = SEEDS / "documents"
 SEED_MANIFEST = SEEDS / "manifest.csv"
