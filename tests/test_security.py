@@ -1,0 +1,66 @@
+"""Text from documents is data: a build whose seeds carry HTML/script shows it as text, nothing
+executes, and no request leaves the page."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from helpers.paths import ROOT
+
+from .browser import browser, serve, visit
+from .conftest import FIXTURES
+
+pytestmark = [pytest.mark.pipeline, pytest.mark.browser]
+
+HOSTILE = FIXTURES / "hostile"
+
+
+@pytest.fixture(scope="module")
+def hostile_site(tmp_path_factory):
+    project = tmp_path_factory.mktemp("project")
+    for name in ("notebooks", "seeds"):
+        shutil.copytree(ROOT / name, project / name, ignore=shutil.ignore_patterns("*.executing.ipynb"))
+    shutil.copy(ROOT / "requirements.lock", project / "requirements.lock")
+    for f in HOSTILE.iterdir():
+        shutil.copy(f, project / "seeds" / "documents" / f.name)
+    env = dict(os.environ, WORKBOOK_ROOT=str(project), CI="1")
+    proc = subprocess.run([sys.executable, "-m", "helpers", "build", "--out", str(project / "reports")],
+                          env=env, capture_output=True, text=True, timeout=1200)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return project / "reports"
+
+
+def test_payloads_are_escaped_in_the_html(hostile_site):
+    corpus = (hostile_site / "01-corpus.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;document.title=" in corpus
+    for page in hostile_site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        for raw in ("<script>document.title", "<script>fetch(", "<img src=x onerror", "<iframe src=\"http://evil",
+                    "<svg onload", "<a href=\"javascript:", "<img src=\"http://evil", "<b onmouseover"):
+            assert raw not in text, (page.name, raw)
+
+
+def test_nothing_executes_and_nothing_is_fetched(hostile_site):
+    pages = sorted(p.relative_to(hostile_site).as_posix() for p in hostile_site.rglob("*.html"))
+    with serve(hostile_site) as base, browser() as b:
+        for rel in pages:
+            record, facts = visit(b, base + rel, lambda p: {
+                "title": p.title(),
+                "scripts": p.eval_on_selector_all("script", "els => els.length"),
+                "injected": p.eval_on_selector_all("iframe, svg[onload], img[onerror], [onmouseover]", "els => els.length"),
+                "text": p.inner_text("body"),
+            })
+            assert "pwned" not in facts["title"], rel
+            assert facts["injected"] == 0 and facts["scripts"] <= 1, rel
+            assert "owned" != facts["text"].strip()
+            assert record.dialogs == [] and record.page_errors == [], rel
+            assert all(r.startswith(base) or r.startswith("data:") for r in record.requests), (rel, record.requests)
+            assert not any("evil.example" in r for r in record.requests)
+            if rel == "01-corpus.html":
+                assert "<script>document.title='pwned'</script>CD19 CAR T cells in lupus" in facts["text"]
