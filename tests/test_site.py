@@ -66,3 +66,37 @@ def test_index_and_corpus_page_in_chromium(site):
     assert "Front Pharmacol" in facts["doc_text"] and "10.3390/cells14161242" in facts["doc_text"]
     assert facts["images"] and all(w > 100 and src.startswith("data:image/png") for w, src in facts["images"])
     assert facts["code_cells"] == 0
+
+
+@pytest.mark.browser
+def test_every_page_loads_shows_its_figures_and_links_resolve(site):
+    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+    assert any(p.startswith("diseases/") for p in pages) or len(pages) >= 2
+    with serve(site) as base, browser() as b:
+        for rel in pages:
+            record, facts = visit(b, base + rel, lambda p: {
+                "images": p.eval_on_selector_all("img", "els => els.map(e => e.complete && e.naturalWidth > 0)"),
+                "links": p.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"),
+                "footer": p.locator("footer.wb-footer").count(),
+            })
+            assert [m for m in record.console if m[0] == "error"] == [], (rel, record.console)
+            assert record.page_errors == [], rel
+            assert all(facts["images"]), (rel, facts["images"])
+            assert all(r.startswith(base) or r.startswith("data:") for r in record.requests), (rel, record.requests)
+            if rel.endswith(".ipynb.html") or rel[:2].isdigit() or rel.startswith("diseases/"):
+                assert facts["footer"] == 1, rel
+            for href in facts["links"]:
+                if href.startswith(("http://", "https://", "mailto:", "#")):
+                    continue  # citations to external pages are links for the reader, never fetched
+                target = (site / rel).parent / href.split("#")[0]
+                if href.endswith("/"):
+                    target = target / "index.html"
+                assert target.resolve().exists(), (rel, href)
+
+
+def test_figures_and_tables_are_published_as_files(site):
+    svgs = sorted(p.stem for p in (site / "figures").glob("*.svg"))
+    pngs = sorted(p.stem for p in (site / "figures").glob("*.png"))
+    assert svgs and svgs == pngs
+    assert all("<dc:date>" not in p.read_text(encoding="utf-8") for p in (site / "figures").glob("*.svg"))
+    assert sorted((site / "data").glob("*.csv"))
