@@ -26,6 +26,31 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _concepts(args: argparse.Namespace) -> int:
+    from .build import dumps_json
+    from .concepts import MENTION_COLUMNS
+    from .corpus import build_corpus
+    from .coverage import document_mentions
+    from .ingest import ingest_paths
+
+    if not any(Path(p).exists() for p in args.paths):
+        print(f"error: none of the paths exist: {', '.join(args.paths)}; give files or folders of documents", file=sys.stderr)
+        return 2
+    result = ingest_paths(args.paths, max_mb=args.max_mb)
+    docs = build_corpus(result.documents).documents
+    frame = document_mentions(docs)[MENTION_COLUMNS]
+    mentions = [{k: (bool(v) if k == "negated" else int(v) if k in ("start", "end", "sentence_index") else v)
+                 for k, v in row.items()} for row in frame.to_dict("records")]
+    if args.json:
+        print(dumps_json({"mentions": mentions, "manifest": [r.model_dump(mode="json") for r in result.manifest]}))
+    else:
+        for m in mentions:
+            flag = " (negated)" if m["negated"] else ""
+            print(f"{m['doc_id']}\t{m['category']}\t{m['concept']}\t{m['text']}{flag}")
+        print(f"{len(mentions)} mention(s) in {len(docs)} document(s)")
+    return 0
+
+
 def _build(args: argparse.Namespace) -> int:
     from .build import build
 
@@ -68,6 +93,11 @@ def parser() -> argparse.ArgumentParser:
     ing.add_argument("--json", action="store_true", help="print one JSON object {documents, manifest}")
     ing.add_argument("--max-mb", type=float, default=20.0, help="largest document file accepted (default 20)")
     ing.set_defaults(func=_ingest)
+    con = sub.add_parser("concepts", help="annotate documents with the vocabulary; prints the mentions")
+    con.add_argument("paths", nargs="+", help="files or folders of documents")
+    con.add_argument("--json", action="store_true", help='print {"mentions": [...], "manifest": [...]}')
+    con.add_argument("--max-mb", type=float, default=20.0, help="largest document file accepted (default 20)")
+    con.set_defaults(func=_concepts)
     bld = sub.add_parser("build", help="execute the notebooks and write the HTML site")
     bld.add_argument("--out", default="reports", help="site folder (default reports/)")
     bld.add_argument("--jobs", type=int, default=None, help="notebooks run in parallel (default: CPU count)")

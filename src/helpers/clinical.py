@@ -62,7 +62,7 @@ ALL_REPORTS = "all reports"
 # ---------------------------------------------------------------- selection
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Selection:
     """The reports a notebook run looks at, and what happened to every other report."""
 
@@ -123,6 +123,17 @@ def select_reports(df: pd.DataFrame, disease: str = ALL, target: str = ALL, earl
     table = pd.DataFrame(decisions, columns=["report_id", "included", "reason"])
     return Selection(reports=df[keep].reset_index(drop=True), decisions=table, disease=disease, target=target,
                      earliest_year=earliest_year, include_conference_abstracts=include_conference_abstracts)
+
+
+def selection_note(sel: Selection) -> str:
+    """One sentence: how many reports were selected, left out, and kept without a year."""
+    total, kept = len(sel.decisions), len(sel.reports)
+    text = f"{kept} of {total} reports selected ({sel.describe()}); {total - kept} left out."
+    unknown = sel.year_unknown
+    if unknown:
+        text += (f" {len(unknown)} selected report{'s do' if len(unknown) != 1 else ' does'} not state a "
+                 f"publication year and {'are' if len(unknown) != 1 else 'is'} kept: {', '.join(unknown)}.")
+    return text
 
 
 def _as_selection(data: Selection | pd.DataFrame) -> Selection:
@@ -270,7 +281,7 @@ def _sort_groups(df: pd.DataFrame, disease_col: str | None, target_col: str | No
 # ---------------------------------------------------------------- efficacy
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Efficacy:
     """Per-report response proportions, pooled estimates and the reports that could not be used."""
 
@@ -323,7 +334,8 @@ def efficacy(data: Selection | pd.DataFrame, alpha: float = 0.05) -> Efficacy:
         for (disease, measure), cell in per_report.groupby(["disease", "measure"], sort=False):
             kept, dropped = count_overlap_once(cell, "evaluable")
             for idx, other in zip(dropped.index, dropped["kept_instead"]):
-                per_report.loc[idx, "pool_status"] = f"not pooled: same cohort ({cell.loc[idx, 'overlap_group']}) as {other}"
+                group = cell.loc[idx, "overlap_group"]
+                per_report.loc[idx, "pool_status"] = f"not pooled: same cohort ({group}) as {other}"
             if measure in UNPOOLED_MEASURES:
                 per_report.loc[kept.index, "pool_status"] = f"not pooled: measure '{measure}' is not one measure"
                 continue
@@ -468,6 +480,7 @@ def included_table(data: Selection | pd.DataFrame) -> pd.DataFrame:
         "report": [citation_label(r) for _, r in df.iterrows()], "report_id": df["report_id"],
         "type": df["report_type"], "diseases": df["diseases"], "patients": df["n_patients"],
         "target": df["target"], "product": df["product"], "cell type": df["cell_type"],
+        "cell source": df["cell_source"],
         "follow-up (months)": df["follow_up_months"], "overlap group": df["overlap_group"],
     }).astype(object).where(lambda t: t.notna(), None)
 
@@ -498,7 +511,7 @@ def pooled_display(eff: Efficacy) -> pd.DataFrame:
         "pooled %": [_pct(x) for x in p["estimate"]],
         "95% CI": [_ci_text(lo, hi) for lo, hi in zip(p["ci_low"], p["ci_high"])],
         "I² %": [_pct(x) for x in p["i2"]], "reports pooled": p["report_ids"],
-        "left out (same cohort)": p["dropped_overlap"].replace("", None),
+        "left out (same cohort)": p["dropped_overlap"].replace("", "none"),
     }).astype(object).where(lambda t: t.notna(), None)
 
 
@@ -515,7 +528,7 @@ def safety_display(table: pd.DataFrame) -> pd.DataFrame:
         icans = cell[cell["outcome"] == "ICANS any grade"].iloc[0]
         row["reports without CRS / ICANS counts"] = f"{crs.reports_not_reporting} / {icans.reports_not_reporting}"
         dropped = sorted({i for ids in cell["dropped_overlap"] for i in ids.split("; ") if i})
-        row["left out (same cohort)"] = "; ".join(dropped) or None
+        row["left out (same cohort)"] = "; ".join(dropped) or "none"
         rows.append(row)
     return pd.DataFrame(rows).astype(object).where(lambda t: t.notna(), None)
 
@@ -532,8 +545,8 @@ def narrative_context(data: Selection | pd.DataFrame, alpha: float = 0.05) -> di
     diseases = []
     for code in disease_order(long["disease"]):
         cell = long[long["disease"] == code]
-        diseases.append({"code": code, "name": DISEASE_NAMES.get(code, code), "reports": int(cell["report_id"].nunique()),
-                         "patients": unique_patients(cell)})
+        diseases.append({"code": code, "name": DISEASE_NAMES.get(code, code),
+                         "reports": int(cell["report_id"].nunique()), "patients": unique_patients(cell)})
     targets = []
     for target in target_order(df["target"].fillna(NOT_REPORTED)):
         cell = df[df["target"].fillna(NOT_REPORTED) == target]
@@ -556,6 +569,9 @@ def narrative_context(data: Selection | pd.DataFrame, alpha: float = 0.05) -> di
     shared = groups[groups.duplicated(keep=False)]
     return {
         "selection": sel.describe(),
+        "disease": sel.disease,
+        "disease_prefix": "" if sel.disease == ALL else f"{sel.disease} ",
+        "n_mixed": int((attributed_disease(df) == MIXED).sum()) if not df.empty else 0,
         "n_reports": len(df),
         "n_conference_abstracts": int((df["report_type"] == CONFERENCE).sum()),
         "n_small": int((df["n_patients"] < SMALL_N).sum()),
@@ -584,5 +600,5 @@ __all__ = [
     "attributed_disease", "caveat_lines", "caveats", "citation_label", "count_overlap_once", "disease_order",
     "disease_rows", "efficacy", "efficacy_display", "evidence_map", "evidence_map_display", "included_table",
     "narrative", "narrative_context", "patient_totals", "pooled_display", "safety", "safety_display",
-    "select_reports", "target_order", "unique_patients",
+    "select_reports", "selection_note", "target_order", "unique_patients",
 ]

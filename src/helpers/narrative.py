@@ -52,3 +52,9 @@ def render(template: str, **context: object) -> str:
     """Render templates/narrative/<template> to plain text (escape it when putting it in HTML)."""
     text = environment().get_template(template).render(**context)
     return " ".join(text.split())
+
+
+def render_lines(template: str, **context: object) -> list[str]:
+    """Render a template whose statements are one per line; returns the non-empty statements."""
+    text = environment().get_template(template).render(**context)
+    return [" ".join(line.split()) for line in text.split("\n") if line.strip()]

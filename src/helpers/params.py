@@ -39,7 +39,7 @@ def validate(model: type[_Params], **values: object) -> _Params:
 
 
 DISEASE_CODES = ("SLE", "SSc", "IIM", "RA", "SjD", "AAV", "APS", "IgG4RD", "MCTD", "other")
-CATEGORIES = ("disease", "target", "platform", "generation", "toxicity", "outcome", "challenge")
+CATEGORIES = ("diseases", "targets", "platforms", "generations", "toxicities", "outcomes", "challenges")
 TRIAL_STATUSES = ("NOT_YET_RECRUITING", "RECRUITING", "ENROLLING_BY_INVITATION", "ACTIVE_NOT_RECRUITING", "COMPLETED",
                   "SUSPENDED", "TERMINATED", "WITHDRAWN", "UNKNOWN")
 
@@ -53,6 +53,7 @@ def _one_of(value: str, allowed: tuple[str, ...], what: str) -> str:
 class CoverageParams(_Params):
     """Parameters of 02-coverage."""
 
+    seeds_folder: str = Field(min_length=1)
     categories: tuple[str, ...] = Field(min_length=1)
     min_mentions: int = Field(ge=1, le=1000)
 
@@ -60,6 +61,11 @@ class CoverageParams(_Params):
     @classmethod
     def _known(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(_one_of(c, CATEGORIES, "category") for c in v)
+
+    @field_validator("seeds_folder")
+    @classmethod
+    def _exists(cls, v: str) -> str:
+        return CorpusParams._exists(v)
 
 
 class ClinicalParams(_Params):
