@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .evidence import explode_diseases, load_clinical_reports, load_trials
+from .evidence import explode_diseases, load_clinical_reports
 
 NAMES = {
     "SLE": "Systemic lupus erythematosus",
@@ -25,7 +25,10 @@ def evidence_counts(clinical: pd.DataFrame | None = None, trials: pd.DataFrame |
                     mentions: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per disease code: reports, patients (as reported, overlaps not removed), trials, seed documents mentioning it."""
     clinical = load_clinical_reports() if clinical is None else clinical
-    trials = load_trials() if trials is None else trials
+    if trials is None:
+        from .landscape import current_trials
+
+        trials = current_trials().trials
     long = explode_diseases(clinical)
     rows = []
     trial_codes = trials["diseases"].fillna("").str.split(";")
@@ -48,14 +51,9 @@ def evidence_counts(clinical: pd.DataFrame | None = None, trials: pd.DataFrame |
 
 def disease_parameter_sets() -> list[tuple[dict, str, str]]:
     """(parameters, label, one-line summary) for every disease with any evidence."""
-    try:
-        from .concepts import load_vocabulary  # noqa: F401
-        from .coverage import seed_mentions
+    from .coverage import seed_mentions
 
-        mentions = seed_mentions()
-    except ImportError:
-        mentions = None
-    counts = evidence_counts(mentions=mentions)
+    counts = evidence_counts(mentions=seed_mentions())
     out = []
     for r in counts.itertuples(index=False):
         if r.reports or r.trials or r.documents:

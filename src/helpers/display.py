@@ -93,3 +93,8 @@ def show_html(fragment: str) -> None:
     from IPython.display import HTML, display
 
     display(HTML(fragment))
+
+
+def heading(text: str, level: int = 2) -> str:
+    """An escaped heading (for titles built from data, e.g. a disease name)."""
+    return f"<h{level}>{html.escape(text)}</h{level}>"

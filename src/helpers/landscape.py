@@ -17,7 +17,7 @@ import csv
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -64,7 +64,8 @@ REGION_OF = {**{c: "East Asia" for c in EAST_ASIA}, **{c: "North America" for c 
              **{c: "Europe" for c in EUROPE}}
 
 PUBLISHED_LANDSCAPES = paths.EVIDENCE / "published_landscapes.csv"
-PUBLISHED_COLUMNS = ("source", "short_citation", "citation", "doi", "url", "measure", "label", "k", "n", "read_from", "note")
+PUBLISHED_COLUMNS = ("source", "short_citation", "citation", "doi", "url", "measure", "label", "k", "n",
+                     "read_from", "note")
 
 EXCLUSION_REASONS = (
     "started after the snapshot date", "disease not selected", "disease not stated",
@@ -176,7 +177,6 @@ class Selection:
     statuses: tuple[str, ...] = ()
     snapshot_date: str | None = None
     total: int = 0  # trials before filtering
-    extra: dict = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -219,7 +219,8 @@ def filter_trials(trials: pd.DataFrame, disease: str = ALL, target: str = ALL,
     """
     snapshot = _check_snapshot(snapshot_date)
     if disease != ALL and disease not in DISEASE_CODES:
-        raise ParameterError(f"parameter 'disease' = {disease!r}: unknown; use 'all' or one of {', '.join(DISEASE_CODES)}")
+        raise ParameterError(f"parameter 'disease' = {disease!r}: unknown; use 'all' or one of "
+                             f"{', '.join(DISEASE_CODES)}")
     wanted_target = None if target == ALL else str(target).strip().upper()
     if wanted_target is not None and wanted_target not in {t.upper() for t in known_targets(trials)}:
         raise ParameterError(f"parameter 'target' = {target!r}: no trial names this target; use 'all' or one of "
@@ -278,15 +279,14 @@ def exclusion_table(selection: Selection) -> pd.DataFrame:
         ids = selection.excluded.loc[selection.excluded["reason"] == reason, "registry_id"].tolist()
         if ids:
             rows.append((reason, len(ids), "; ".join(ids)))
-    rows.append(("kept in this landscape", len(selection.trials), ""))
+    rows.append(("kept in this landscape", len(selection.trials), "—"))
     return pd.DataFrame(rows, columns=["outcome", "trials", "registry ids"])
 
 
 # ---------------------------------------------------------------- counts
 
 
-def _value_counts(trials: pd.DataFrame, column: str, order: Sequence[str] = (),
-                  multi: bool = False) -> tuple[dict[str, int], int]:
+def _value_counts(trials: pd.DataFrame, column: str, multi: bool = False) -> tuple[dict[str, int], int]:
     """(value -> trials, trials with the cell empty). A trial counts once per distinct value."""
     counts: dict[str, int] = {}
     not_stated = 0
@@ -490,13 +490,15 @@ def paediatric_table(trials: pd.DataFrame) -> pd.DataFrame:
     """Open to children / adults only / minimum age not stated (with how many of those carry a
     paediatric flag from the registry's age groups anyway)."""
     share = paediatric_share(trials)
-    no_age = trials[[min_age_years(v) is None for v in trials["min_age"]]]
+    no_age_mask = [min_age_years(v) is None for v in trials["min_age"]]
+    no_age = trials.loc[pd.Series(no_age_mask, index=trials.index, dtype=bool)]
     flagged = int(no_age["paediatric_eligible"].notna().sum())
     rows = [("open to children (minimum age < 18 years)", share.k),
             ("adults only (minimum age >= 18 years)", share.n - share.k),
             (f"minimum age {NOT_STATED}", share.not_stated)]
     frame = pd.DataFrame(rows, columns=["eligibility", "trials"])
-    frame["note"] = ["", "", f"{flagged} of these carry a paediatric flag without a minimum age" if flagged else ""]
+    note = f"{flagged} of these carry a paediatric flag without a minimum age" if flagged else "—"
+    frame["note"] = ["—", "—", note]
     return frame
 
 
@@ -585,18 +587,37 @@ def compare_with_published(trials: pd.DataFrame, published: pd.DataFrame | None 
         rows.append({**base, "this snapshot k": ours.k, "this snapshot n": ours.n, "not stated": ours.not_stated,
                      "this snapshot share": round(ours.share, 3), "ci low": round(low, 3), "ci high": round(high, 3),
                      "difference (points)": round(100 * (ours.share - rec.k / rec.n), 1),
-                     "how counted here": MEASURES[rec.measure][2] + f"; {ours.not_stated} trial(s) do not state it"})
+                     "how counted here": MEASURES[rec.measure][2]})
+    return pd.DataFrame(rows)
+
+
+def comparison_table(comparison: pd.DataFrame) -> pd.DataFrame:
+    """``compare_with_published`` in a few readable columns (k/n (share), CI as text)."""
+    from helpers.narrative import fmt_ci, fmt_prop
+
+    rows = []
+    for _, rec in comparison.iterrows():
+        ours = not pd.isna(rec["this snapshot n"])
+        rows.append({
+            "published figure": rec["label"], "source": rec["source"],
+            "published": fmt_prop(rec["published k"], rec["published n"]),
+            "this snapshot": fmt_prop(rec["this snapshot k"], rec["this snapshot n"]) if ours else pd.NA,
+            "95% CI (this snapshot)": fmt_ci(rec["ci low"], rec["ci high"]).removeprefix("95% CI ") if ours else pd.NA,
+            "not stated here": rec["not stated"],
+            "difference (points)": rec["difference (points)"],
+            "how counted here": rec["how counted here"],
+        })
     return pd.DataFrame(rows)
 
 
 # ---------------------------------------------------------------- narrative
 
 
-def _named_counts(table: pd.DataFrame, label: str, limit: int | None = None) -> list[dict]:
-    stated = table[(table[label] != NOT_STATED) & (table["trials"] > 0)]
-    if limit is not None:
-        stated = stated.head(limit)
-    return [{"name": str(r[label]), "n": int(r["trials"])} for _, r in stated.iterrows()]
+def _named_counts(table: pd.DataFrame, label: str, limit: int | None = None, min_n: int = 1) -> list[dict]:
+    """Stated values with at least min_n trials, most frequent first (ties by name)."""
+    stated = table[(table[label] != NOT_STATED) & (table["trials"] >= min_n)]
+    pairs = sorted(((str(v), int(n)) for v, n in zip(stated[label], stated["trials"])), key=lambda x: (-x[1], x[0]))
+    return [{"name": v, "n": n} for v, n in pairs[:limit]]
 
 
 def _not_stated(table: pd.DataFrame, label: str) -> int:
@@ -629,7 +650,8 @@ def narrative_context(selection: Selection, audit: pd.DataFrame | None = None,
     return {
         "n": n, "total": selection.total, "selection": selection.label,
         "filtered": selection.disease != ALL or selection.target != ALL or bool(selection.statuses),
-        "snapshot_date": selection.snapshot_date or "", "after_snapshot": selection.excluded_count("started after the snapshot date"),
+        "snapshot_date": selection.snapshot_date or "",
+        "after_snapshot": selection.excluded_count("started after the snapshot date"),
         "n_added": len(added_ids & set(trials["registry_id"].astype(str))),
         "targets": _named_counts(targets, "target", 4), "n_target_kinds": len(_named_counts(targets, "target")),
         "target_not_stated": _not_stated(targets, "target"),
@@ -638,7 +660,8 @@ def narrative_context(selection: Selection, audit: pd.DataFrame | None = None,
         "phase_stated": phase_stated, "phase_early": early, "phase_not_stated": _not_stated(phases, "phase"),
         "phase_later": int(phases.loc[phases["phase"].isin(["PHASE2", "PHASE3"]), "trials"].sum()),
         "country_stated": n - _not_stated(countries, "country"),
-        "countries": _named_counts(countries, "country", 3),
+        "countries": _named_counts(countries, "country", 4, min_n=2) or _named_counts(countries, "country", 3),
+        "n_countries": len(_named_counts(countries, "country")),
         "paed_k": paed.k, "paed_n": paed.n, "paed_not_stated": paed.not_stated,
         "industry": int(sponsors.loc[sponsors["sponsor type"] == "industry", "trials"].sum()),
         "academic": int(sponsors.loc[sponsors["sponsor type"] == "academic", "trials"].sum()),

@@ -25,8 +25,10 @@ from typing import Any, Iterable
 import yaml
 
 from helpers.errors import VocabularyError
+from helpers.paths import VOCABULARY
 
-DEFAULT_VOCABULARY_DIR = Path(__file__).resolve().parents[2] / "seeds" / "vocabulary"
+# ``seeds/vocabulary`` under the project root (``WORKBOOK_ROOT`` overrides the root).
+DEFAULT_VOCABULARY_DIR = VOCABULARY
 
 SYNONYM, ABBREVIATION, AMBIGUOUS, EXCLUDE = "synonym", "abbreviation", "ambiguous", "exclude"
 FORM_KINDS = (SYNONYM, ABBREVIATION, AMBIGUOUS, EXCLUDE)
@@ -87,15 +89,43 @@ def fold_chars(text: str, *, lower: bool = True) -> str:
 
     The result has exactly the length of ``text`` so offsets carry over unchanged. Works on
     UTF-8 bytes: one ``translate`` for ASCII, then one ``replace`` per distinct non-ASCII
-    separator actually present (each multi-byte char becomes one space, one char).
+    char that changes (a separator becomes one space, an upper-case letter its lower case),
+    so a mostly-ASCII text never goes through a whole-string ``str.lower()``.
     """
-    if lower:
-        low = text.lower()
-        if len(low) != len(text):  # e.g. 'İ' lower-cases to two chars: fold char by char
-            return text.translate(_UNI_LOWER).encode("utf-8").translate(_ASCII_FOLD).decode("utf-8")
-        text = low
-    data = text.encode("utf-8")
-    data = data.translate(_ASCII_FOLD if lower else _ASCII_KEEP)
+    data = text.encode("utf-8").translate(_ASCII_FOLD if lower else _ASCII_KEEP)
+    if len(data) == len(text):
+        return data.decode("ascii")
+    changes: list[tuple[bytes, bytes]] = []
+    for ch in sorted(set(data.translate(None, _ASCII_BYTES).decode("utf-8"))):
+        new = ch
+        if lower:
+            new = ch.lower()
+            if len(new) != 1 or ch in _CONTEXT_LOWER:
+                return _fold_chars_whole(text)
+        if _is_separator(new):
+            new = " "
+        elif new.isascii():
+            new = new.encode("ascii").translate(_ASCII_FOLD).decode("ascii")
+        if new != ch:
+            changes.append((ch.encode("utf-8"), new.encode("utf-8")))
+    if len(changes) > _MAX_REPLACES and lower:
+        return _fold_chars_whole(text)
+    for old, new_bytes in changes:
+        data = data.replace(old, new_bytes)
+    return data.decode("utf-8")
+
+
+# str.lower() treats these by context (final sigma), so they need the whole-string path.
+_CONTEXT_LOWER = frozenset("\u03a3")
+_MAX_REPLACES = 12  # more distinct changing chars than this: one str.lower() pass is cheaper
+
+
+def _fold_chars_whole(text: str) -> str:
+    """:func:`fold_chars` through ``str.lower()`` of the whole text (the reference path)."""
+    low = text.lower()
+    if len(low) != len(text):  # e.g. 'İ' lower-cases to two chars: fold char by char
+        return text.translate(_UNI_LOWER).encode("utf-8").translate(_ASCII_FOLD).decode("utf-8")
+    data = low.encode("utf-8").translate(_ASCII_FOLD)
     if len(data) == len(text):
         return data.decode("ascii")
     for ch in sorted(set(data.translate(None, _ASCII_BYTES).decode("utf-8"))):

@@ -1,0 +1,70 @@
+"""Disease reports: every number in the summary equals a value recomputed from the tables,
+citations link to reference-list entries, and text from sources stays escaped."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import pytest
+
+from helpers import disease_report as dr
+from helpers.diseases import disease_parameter_sets
+from helpers.paths import EVIDENCE
+
+
+def raw_rows(name: str) -> list[dict]:
+    with (EVIDENCE / name).open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module", params=["SLE", "SSc", "RA"])
+def report(request):
+    return dr.build_report(request.param)
+
+
+def test_summary_numbers_match_the_raw_tables(report):
+    text = dr.summary_text(report)
+    code = report.code
+    clinical = [r for r in raw_rows("clinical_reports.csv") if re.search(rf"(^|;){code}:", r["diseases"])]
+    trials = [r for r in raw_rows("trials.csv") if code in r["diseases"].split(";")]
+    n_reports = len(clinical)
+    patients = sum(int(m.group(1)) for r in clinical for m in re.finditer(rf"(?:^|;){code}:(\d+)", r["diseases"]))
+    abstracts = sum(r["report_type"] == "conference abstract" for r in clinical)
+    recruiting = sum(r["status"] == "RECRUITING" for r in trials)
+    assert f"holds {n_reports} published report" in text
+    assert f"({abstracts} conference abstract" in text
+    assert f"describing {patients} {code} patient" in text
+    assert f"{len(trials)} registered trial" in text
+    assert f"({recruiting} recruiting" in text
+    for target, n in re.findall(r"(CD\w+(?:/\w+)?|BCMA(?:/\w+)?) (\d+)", text.split("targets", 1)[1]):
+        assert sum(target in r["targets"].split(";") for r in trials) == int(n), target
+    n_docs = report.sentences["doc_id"].nunique()
+    assert text.count("[[ref:doc-") == n_docs
+
+
+def test_every_citation_links_to_a_reference(report):
+    body = dr.cited_html(dr.summary_text(report), report.references)
+    refs = dr.references_html(report.references)
+    targets = set(re.findall(r'href="#(ref-[^"]+)"', body))
+    anchors = set(re.findall(r'id="(ref-[^"]+)"', refs))
+    assert targets and targets <= anchors
+    for r in report.clinical.reports.itertuples():
+        if isinstance(r.doi, str) and r.doi:
+            assert "https://doi.org/" in refs
+
+
+def test_cited_html_escapes_text_and_keeps_links():
+    refs = {"x1": dr.Reference("x1", "<b>Evil</b> 2024", "t")}
+    out = dr.cited_html("A <script>alert(1)</script> claim [[ref:x1]] [[ref:missing]].", refs)
+    assert "<script>" not in out and "&lt;script&gt;" in out
+    assert '<a class="wb-cite" href="#ref-x1">&lt;b&gt;Evil&lt;/b&gt; 2024</a>; ' in out
+    assert out.count("<a ") == 2
+
+
+def test_every_disease_with_evidence_gets_a_page_and_others_do_not():
+    codes = {p["disease"] for p, _, _ in disease_parameter_sets()}
+    clinical = {m for r in raw_rows("clinical_reports.csv") for m in re.findall(r"(\w+):\d+", r["diseases"])}
+    trials = {c for r in raw_rows("trials.csv") for c in r["diseases"].split(";") if c}
+    assert (clinical | trials) - {"other"} <= codes
+    assert "MCTD" not in codes or "MCTD" in clinical | trials
