@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from pathlib import Path
 
@@ -38,9 +37,9 @@ def negation(text: str) -> dict[str, bool]:
 
 def test_mention_is_frozen_record():
     m = annotate([("doc1", "Patients with SLE improved.")])[0]
-    assert dataclasses.is_dataclass(m)
-    assert [f.name for f in dataclasses.fields(Mention)] == MENTION_COLUMNS
-    with pytest.raises(dataclasses.FrozenInstanceError):
+    assert isinstance(m, Mention)
+    assert list(Mention._fields) == MENTION_COLUMNS
+    with pytest.raises(AttributeError):
         m.concept = "RA"  # type: ignore[misc]
     assert (m.doc_id, m.concept, m.category, m.text) == ("doc1", "SLE", "diseases", "SLE")
     assert (m.start, m.end, m.sentence_index, m.negated) == (14, 17, 0, False)

@@ -2,23 +2,31 @@
 
 ``annotate(docs)`` takes ``(doc_id, text)`` pairs and returns :class:`Mention` records:
 which concept, where (character offsets into the document text), in which sentence, and
-whether the mention is negated.
+whether the mention is negated. ``annotate_columns(docs)`` returns the same mentions as
+columns (one list per field of :data:`MENTION_COLUMNS`) and ``annotate_frame(docs)`` as a
+DataFrame; neither builds one object per mention, so they are the fast path for large
+corpora.
 
 How it works (one pass per batch of documents, no per-character Python loops):
 
-1. The batch text is folded 1:1 (letters lower-cased, every other char a space) with a
-   byte-level ``translate``; runs of whitespace/hyphens (``CAR-\\nT``) are collapsed to
-   one space, with a small offset table to map back to the original text.
+1. The documents of a batch are joined into one string and folded 1:1 (letters
+   lower-cased, every other char a space) with a byte-level ``translate``; runs of
+   whitespace/hyphens (``CAR-\\nT``) are collapsed to one space, with a small offset table
+   to map back to the original text.
 2. One Aho-Corasick automaton (pyahocorasick) holds every surface variant with a leading
    space (`` sle``), so every hit starts a word; ``iter_long`` keeps the leftmost-longest
    hit and the end of the word is checked. The automaton also holds negation cues,
-   terminators and context words.
-3. Per document: case-sensitive forms are checked against the original text, short forms
-   the document defines itself (Schwartz-Hearst: ``systemic sclerosis (SSc)``) are mapped
-   to the long form's concept, ambiguous forms (``RA``, ``MS``, ``CRS``...) are kept only
-   when defined or supported by context, coordinated ranges (``first to fifth
-   generation``) yield one mention per end, and NegEx-style cues within the sentence set
-   ``negated``.
+   terminators and context words. The whole batch is scanned in one call, and all
+   offsets stay in batch coordinates until the output columns are built.
+3. Sentence boundaries are found once per batch (document starts and ends are
+   boundaries too), so a mention's sentence is one ``bisect`` and each sentence is
+   sliced once, however many mentions it holds.
+4. Per document, only where needed: case-sensitive forms are checked against the original
+   text, short forms the document defines itself (Schwartz-Hearst: ``systemic sclerosis
+   (SSc)``) are mapped to the long form's concept, ambiguous forms (``RA``, ``MS``,
+   ``CRS``...) are kept only when defined or supported by context, coordinated ranges
+   (``first to fifth generation``) yield one mention per end, and NegEx-style cues within
+   the sentence set ``negated``.
 """
 
 from __future__ import annotations
@@ -26,9 +34,11 @@ from __future__ import annotations
 import re
 import weakref
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate, chain, repeat
+from operator import sub
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, NamedTuple, Sequence
 
 import ahocorasick
 
@@ -45,7 +55,8 @@ from helpers.vocab import (
 )
 from helpers.vocab import load_vocabulary as _load_vocabulary
 
-__all__ = ["Mention", "annotate", "mentions_frame", "load_vocabulary", "MENTION_COLUMNS"]
+__all__ = ["Mention", "annotate", "annotate_columns", "annotate_frame", "mentions_frame",
+           "load_vocabulary", "MENTION_COLUMNS"]
 
 MENTION_COLUMNS = [
     "doc_id", "concept", "category", "text", "sentence", "sentence_index", "start", "end",
@@ -53,9 +64,8 @@ MENTION_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Mention:
-    """One mention of a concept in a document (``text == doc[start:end]``)."""
+class Mention(NamedTuple):
+    """One mention of a concept in a document (``text == doc[start:end]``); immutable."""
 
     doc_id: str
     concept: str
@@ -69,7 +79,7 @@ class Mention:
 
 
 def load_vocabulary(path: str | Path | None = None) -> Vocabulary:
-    """Load the vocabulary (default: the repository's ``seeds/vocabulary``)."""
+    """Load the vocabulary (default: ``helpers.paths.VOCABULARY``, i.e. ``seeds/vocabulary``)."""
     return _load_vocabulary(path)
 
 
@@ -107,8 +117,10 @@ _MODES = {SYNONYM: _MODE_SYN, ABBREVIATION: _MODE_ABBR, AMBIGUOUS: _MODE_AMBIG,
 
 # --------------------------------------------------------------------------- text layout
 
-_RUN_SEEDS = ("\n", "\r", "\t", "  ")
 _SEPARATOR_CHARS = frozenset(" \t\n\r\f\v\u00a0-/\u2010\u2011\u2012\u2013\u2014\u2015")
+_SEPARATOR_CLASS = "[ \\t\\n\\r\\f\\v\\u00a0\\-/\\u2010-\\u2015]"
+# A line break next to another separator: the only line breaks that start a run.
+_RUN_NEWLINE = re.compile(r"\n(?:(?=" + _SEPARATOR_CLASS + r")|(?<=" + _SEPARATOR_CLASS + r"\n))")
 _ABBREV_BEFORE_DOT = (
     "e.g", "i.e", "et al", "vs", "cf", "ca", "approx", "Fig", "Figs", "fig", "figs",
     "Ref", "Refs", "No", "no", "Nos", "Vol", "vol", "pp", "Dr", "Prof", "Mr", "Mrs", "Ms",
@@ -128,20 +140,28 @@ def _lookbehinds(abbreviations: Iterable[str]) -> str:
 
 
 _LOOKBEHINDS = _lookbehinds(_ABBREV_BEFORE_DOT)
-_SENT_END_RE = re.compile(
-    r"[.!?]" + _LOOKBEHINDS + r"[\"')\]\u201d\u2019]?"
-    r"(?:[ \t]*\n\s*|\s+(?=[A-Z0-9\"'(\[\u201c\u2018\u03b1-\u03c9]))"
-)
+_SENT_TAIL = (r"[\"')\]\u201d\u2019]?"
+              r"(?:[ \t]*\n\s*|\s+(?=[A-Z0-9\"'(\[\u201c\u2018\u03b1-\u03c9]))")
+# The sentence end, as one pattern (the definition)...
+_SENT_END_RE = re.compile(r"[.!?]" + _LOOKBEHINDS + _SENT_TAIL)
+# ...and as the two patterns actually run: each starts with a literal, so the regex engine
+# jumps from one '.' to the next; the abbreviation lookbehinds only run where a space
+# follows. A match never holds a second [.!?], so the union of their matches is the same.
+_DOT_END_RE = re.compile(r"\.(?=[\"')\]\u201d\u2019]?\s)" + _LOOKBEHINDS + _SENT_TAIL)
+_MARK_END_RE = re.compile(r"[!?]" + _SENT_TAIL)
 _BLANK_LINE_RE = re.compile(r"\n[ \t]*\n\s*")
 _SHORT_LINE = 30  # a line this short, followed by a capital or a bullet, is a heading
 _LINE_STARTS = re.compile(r"[ \t]*[A-Z\-\u2022*]")
+_HEADING_BREAK = re.compile(r"\n(?=[ \t]*[A-Z\-\u2022*])")
 _SEP = "\x00"  # joins documents of a batch; folds to one space, never inside a run
 _BATCH_CHARS = 4_000_000
 _PAREN_SF = re.compile(r"[ \t]*\(([^()\n]{1,12})\)")
+_PAREN_OPEN = re.compile(r"\((?=[^()\n]{1,12}\))")  # a '(' where _PAREN_SF can end
 _PLAIN_SF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/]{0,9}$")
 _ELLIPSIS_ENDINGS = (" to ", " and ", " or ", " through ")
 _ELLIPSIS_WORD = re.compile(r"(\w+)[\s\-\u2010-\u2015]+(?:to|and|or|through)[\s\-\u2010-\u2015]+$",
                             re.IGNORECASE)
+_NO_CUT = 1 << 62  # past any offset
 
 
 # --------------------------------------------------------------------------- matcher
@@ -171,6 +191,7 @@ class _Matcher:
             for cue in cues:
                 self._slot(keys, fold(cue))["cue"] |= flag
         self._compile(keys)
+        self._vocab_short_forms: dict[str, bool] = {}
 
     @staticmethod
     def _slot(keys: dict[str, dict], key: str) -> dict:
@@ -204,6 +225,7 @@ class _Matcher:
         self.cue: list[int] = []
         self.ctx: list[tuple[int, ...]] = []
         self.key_of: dict[str, int] = {}
+        self.multi: list[bool] = []      # the key has more than one word
         for key in sorted(keys):
             slot = keys[key]
             pid = len(self.klen)
@@ -211,6 +233,7 @@ class _Matcher:
             self.automaton.add_word(padded, pid)
             self.key_of[key] = pid
             self.klen.append(len(padded))
+            self.multi.append(" " in key)
             terms = tuple(sorted((c, m, frozenset(a) if a else None)
                                  for c, (m, a) in slot["terms"].items()))
             self.term.append(terms)
@@ -220,11 +243,21 @@ class _Matcher:
                              | (4 if slot["ctx"] else 0))
         self.automaton.make_automaton()
         self.is_term = [bool(k & 1) for k in self.kind]
-        # fast path: a pure single-concept case-insensitive synonym
+        # a pure single-concept case-insensitive synonym
         self.simple = [
             t[0][0] if len(t) == 1 and t[0][1] == _MODE_SYN and k == 1 else -1
             for t, k in zip(self.term, self.kind)
         ]
+        # fast path of the scan: a simple synonym of one word (no coordination check)
+        self.fast = [-1 if multi else c for c, multi in zip(self.simple, self.multi)]
+
+    def is_vocabulary_form(self, sf: str) -> bool:
+        """True when the short form ``sf`` folds to a term key of the vocabulary."""
+        known = self._vocab_short_forms.get(sf)
+        if known is None:
+            pid = self.key_of.get(fold(sf))
+            known = self._vocab_short_forms[sf] = pid is not None and bool(self.term[pid])
+        return known
 
 
 _MATCHERS: "weakref.WeakKeyDictionary[Vocabulary, _Matcher]" = weakref.WeakKeyDictionary()
@@ -241,17 +274,19 @@ def _matcher(vocab: Vocabulary) -> _Matcher:
 
 
 class _Batch:
-    """Documents joined into one string and folded once, with the offset map back."""
+    """Documents joined into one string and folded once, with the offset map back.
+
+    Offsets into ``orig`` (the joined text) are "batch offsets"; document ``i`` starts at
+    ``starts[i]`` and ends at ``ends[i]`` (the separator after it).
+    """
 
     def __init__(self, docs: Sequence[tuple[str, str]]) -> None:
         self.docs = docs
         texts = [d[1] for d in docs]
         self.orig = _SEP + _SEP.join(texts) + _SEP
-        self.starts: list[int] = []
-        pos = 1
-        for t in texts:
-            self.starts.append(pos)
-            pos += len(t) + 1
+        lengths = [len(t) + 1 for t in texts]
+        self.starts: list[int] = list(accumulate(lengths[:-1], initial=1))
+        self.ends: list[int] = [s + n - 1 for s, n in zip(self.starts, lengths)]
         self.cut_norm: list[int] = []
         self.cut_shift: list[int] = []
         self.run_ends: list[int] = []
@@ -279,58 +314,25 @@ class _Batch:
         k = bisect_right(self.run_ends, o)
         return o - (self.cut_shift[k - 1] if k else 0)
 
-    def shift_at(self, n: int) -> int:
-        """What to add to folded offset ``n`` to get the original offset."""
-        k = bisect_right(self.cut_norm, n)
-        return self.cut_shift[k - 1] if k else 0
-
-
-class _DocView:
-    """One document: its text, its folded slice ``seg`` and the offset map between them.
-
-    ``seg[0]`` is the separator before the document, so ``seg[i + 1]`` is ``text[i]``
-    unless a collapsed run lies in between.
-    """
-
-    __slots__ = ("doc_id", "text", "seg", "base", "o0", "const", "batch")
-
-    def __init__(self, batch: _Batch, i: int) -> None:
-        self.doc_id, self.text = batch.docs[i]
-        self.batch = batch
-        self.o0 = batch.starts[i]
-        n0 = batch.to_norm(self.o0)
-        n1 = batch.to_norm(self.o0 + len(self.text))
-        self.base = n0 - 1
-        self.seg = batch.norm[self.base:n1 + 1]
-        self.const = not batch.cut_norm or (
-            bisect_right(batch.cut_norm, n0) == bisect_right(batch.cut_norm, n1))
-
-    def rel(self, i: int) -> int:
-        """Segment index -> document offset."""
-        if self.const:
-            return i - 1
-        n = self.base + i
-        return n + self.batch.shift_at(n) - self.o0
-
-    def seg_index(self, off: int) -> int:
-        """Document offset -> segment index."""
-        if self.const:
-            return off + 1
-        return self.batch.to_norm(self.o0 + off) - self.base
+    def doc_of(self, o: int) -> int:
+        """Index of the document holding batch offset ``o``."""
+        return bisect_right(self.starts, o) - 1
 
 
 def _find_runs(text: str) -> list[tuple[int, int]]:
     """Spans of 2+ separator chars (whitespace, hyphens, '/') that hold a line break, a tab
     or a double space: the only runs a term can be split by (``CAR-\nT``)."""
-    seeds: set[int] = set()
-    for seed in _RUN_SEEDS:
+    seeds: list[int] = []
+    if "\n" in text:
+        seeds = [mt.start() for mt in _RUN_NEWLINE.finditer(text)]
+    for seed in ("\r", "\t", "  "):
         i = text.find(seed)
         while i >= 0:
-            seeds.add(i)
+            seeds.append(i)
             i = text.find(seed, i + len(seed))
     runs: list[tuple[int, int]] = []
     n = len(text)
-    for p in sorted(seeds):
+    for p in sorted(set(seeds)):
         if runs and p < runs[-1][1]:
             continue
         a, b = p, p + 1
@@ -343,24 +345,31 @@ def _find_runs(text: str) -> list[tuple[int, int]]:
     return runs
 
 
+def _sentence_ends(text: str) -> list[int]:
+    """Sentence ends in ``text`` (unsorted, may repeat); ``_SEP`` starts a line."""
+    ends = [mt.end() for mt in _DOT_END_RE.finditer(text)]
+    if "!" in text or "?" in text:
+        ends += [mt.end() for mt in _MARK_END_RE.finditer(text)]
+    if "\n" in text:
+        ends += [mt.end() for mt in _BLANK_LINE_RE.finditer(text)]
+        ends += _heading_ends(text)
+    return ends
+
+
 def _sentence_bounds(text: str) -> list[int]:
     """Sorted start offsets of the sentences after the first one."""
-    ends = [m.end() for m in _SENT_END_RE.finditer(text)]
-    if "\n" in text:
-        lines = [m.end() for m in _BLANK_LINE_RE.finditer(text)] + _heading_ends(text)
-        if lines:
-            ends = sorted(set(ends).union(lines))
-    return ends
+    return sorted(set(_sentence_ends(text)))
 
 
 def _heading_ends(text: str) -> list[int]:
     """Line breaks after short lines (titles, headings, list items)."""
     out = []
-    start, i = 0, text.find("\n")
-    while i >= 0:
-        if i - start <= _SHORT_LINE and _LINE_STARTS.match(text, i + 1):
+    for mt in _HEADING_BREAK.finditer(text):
+        i = mt.start()
+        lo = max(0, i - _SHORT_LINE - 1)
+        start = max(text.rfind("\n", lo, i), text.rfind(_SEP, lo, i)) + 1
+        if (start or lo == 0) and i - start <= _SHORT_LINE:
             out.append(i + 1)
-        start, i = i + 1, text.find("\n", i + 1)
     return out
 
 
@@ -382,6 +391,7 @@ def _batches(docs: Iterable[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]
 # --------------------------------------------------------------------------- helpers
 
 
+@lru_cache(maxsize=1 << 14)
 def _schwartz_hearst(short: str, long: str) -> bool:
     """True when ``short`` is a plausible abbreviation of ``long`` (Schwartz & Hearst 2003)."""
     s, l = short.lower(), long.lower()
@@ -404,7 +414,25 @@ def _looks_like_short_form(sf: str) -> bool:
     return bool(_PLAIN_SF.match(sf)) and any(c.isupper() for c in sf) and len(sf) >= 2
 
 
-# --------------------------------------------------------------------------- per document
+_fold = lru_cache(maxsize=1 << 14)(fold)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def annotate_columns(docs: Iterable[tuple[str, str]], vocab: Vocabulary | None = None
+                     ) -> dict[str, list]:
+    """Mentions in ``(doc_id, text)`` pairs as columns: ``{field: [value per mention]}``.
+
+    The keys are :data:`MENTION_COLUMNS`; row ``i`` of every list is one mention, in the
+    order :func:`annotate` returns them (input document order, then start, end, concept).
+    No per-mention object is built: use this (or :func:`annotate_frame`) for large corpora.
+    """
+    m = _matcher(vocab if vocab is not None else load_vocabulary())
+    cols: dict[str, list] = {c: [] for c in MENTION_COLUMNS}
+    for docs_batch in _batches(docs):
+        _annotate_batch(m, docs_batch, cols)
+    return cols
 
 
 def annotate(docs: Iterable[tuple[str, str]], vocab: Vocabulary | None = None) -> list[Mention]:
@@ -412,61 +440,192 @@ def annotate(docs: Iterable[tuple[str, str]], vocab: Vocabulary | None = None) -
 
     Mentions come in input document order, and by (start, end, concept) within a document.
     """
-    m = _matcher(vocab if vocab is not None else load_vocabulary())
-    out: list[Mention] = []
-    for docs_batch in _batches(docs):
-        batch = _Batch(docs_batch)
-        for i in range(len(docs_batch)):
-            out.extend(_annotate_doc(m, _DocView(batch, i)))
-    return out
+    return _mentions(annotate_columns(docs, vocab))
 
 
-def _scan(m: _Matcher, doc: _DocView) -> tuple[list[tuple], list[tuple], list[tuple], bool]:
-    """Whole-word, leftmost-longest hits of one document.
+def annotate_frame(docs: Iterable[tuple[str, str]], vocab: Vocabulary | None = None):
+    """Mentions as a DataFrame, like ``mentions_frame(annotate(docs, vocab))`` but built
+    from the columns directly."""
+    return _frame(annotate_columns(docs, vocab))
 
-    Returns the term candidates ``(start, end, concept | (concepts...), mode)`` in document
-    offsets (case-checked), the other hits ``(seg_start, seg_end, pid)`` (cues, context),
-    the multi-word candidates preceded by 'to/and/or' (possible coordinated ranges), and
-    whether any candidate needs resolution (ambiguous or excluded).
+
+def _mentions(cols: dict[str, list]) -> list[Mention]:
+    rows = zip(*[cols[c] for c in MENTION_COLUMNS])
+    return list(map(tuple.__new__, repeat(Mention), rows))
+
+
+def mentions_frame(mentions: Iterable[Mention]):
+    """Mentions as a DataFrame, columns :data:`MENTION_COLUMNS`, sorted by doc, offsets, concept."""
+    rows = [
+        (x.doc_id, x.concept, x.category, x.text, x.sentence, x.sentence_index, x.start,
+         x.end, x.negated)
+        for x in mentions
+    ]
+    cols = dict(zip(MENTION_COLUMNS, map(list, zip(*rows)))) if rows else {}
+    return _frame({c: cols.get(c, []) for c in MENTION_COLUMNS})
+
+
+def _frame(cols: dict[str, list]):
+    import pandas as pd
+
+    frame = pd.DataFrame({c: cols[c] for c in MENTION_COLUMNS}, columns=MENTION_COLUMNS)
+    frame = frame.astype({"sentence_index": "int64", "start": "int64", "end": "int64",
+                          "negated": "bool"})
+    frame = frame.sort_values(["doc_id", "start", "end", "concept"], kind="mergesort")
+    return frame.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- per batch
+
+
+class _Cands:
+    """Candidate mentions of a batch as parallel lists (batch offsets, scan order)."""
+
+    __slots__ = ("start", "end", "concept", "mode", "aux", "coord", "special")
+
+    def __init__(self) -> None:
+        self.start: list[int] = []
+        self.end: list[int] = []
+        self.concept: list = []          # concept index, or a tuple of them (ambiguous)
+        self.mode: list[int] = []
+        self.aux: list[tuple[int, int, int]] = []      # cue/context hits (start, end, pid)
+        self.coord: list[tuple[int, int, int]] = []    # (cand, folded start, folded end)
+        self.special: list[int] = []     # cands that are ambiguous or excluded
+
+    def rows(self, a: int, z: int) -> list[tuple]:
+        return list(zip(self.start[a:z], self.end[a:z], self.concept[a:z], self.mode[a:z]))
+
+
+def _annotate_batch(m: _Matcher, docs: Sequence[tuple[str, str]], cols: dict[str, list]) -> None:
+    """Annotate one batch and append its mentions to ``cols``."""
+    batch = _Batch(docs)
+    cands = _scan(m, batch)
+    if not cands.start:
+        return
+    orig, starts, ends = batch.orig, batch.starts, batch.ends
+    cs, ce, cc, cm = cands.start, cands.end, cands.concept, cands.mode
+    lo = list(map(bisect_left, repeat(cs), starts))
+    lo.append(len(cs))
+    bounds = sorted(set(_sentence_ends(orig) + starts + ends))
+
+    special = {batch.doc_of(cs[i]) for i in cands.special}
+    defs_by_doc, blocked_by_doc = _definitions(batch, cands)
+    extras, coordinated = _ellipsis(m, batch, cands) if cands.coord else ({}, set())
+    redo = special | set(extras)
+    more_by_doc: dict[int, list[tuple]] = {}
+    for d, defs in defs_by_doc.items():
+        more = _defined_elsewhere(m, orig, defs, cands, lo[d], lo[d + 1], ends[d])
+        if more:
+            more_by_doc[d] = more
+            redo.add(d)
+        elif d not in redo:
+            _apply_definitions(orig, defs, cands, lo[d], lo[d + 1])
+
+    counts = list(map(sub, lo[1:], lo[:-1]))
+    if not redo:
+        fs, fe, fc = cs, ce, cc
+    else:  # documents that need the full per-document resolution
+        fs, fe, fc = [], [], []
+        prev = 0
+        for d in sorted(redo):
+            a, z = lo[d], lo[d + 1]
+            fs += cs[prev:a]
+            fe += ce[prev:a]
+            fc += cc[prev:a]
+            rows = cands.rows(a, z)
+            defs = defs_by_doc.get(d, {})
+            if d in more_by_doc:
+                rows = sorted(set(rows + more_by_doc[d]))
+            if d in special or defs:
+                ctx = _context_hits(m, cands.aux, starts[d], ends[d]) if d in special else {}
+                rows = _resolve(m, rows, defs, blocked_by_doc.get(d, set()), ctx, orig, bounds)
+            if d in coordinated:  # (also drops duplicates, as it always has)
+                rows = sorted(set(rows + extras.get(d, [])))
+            fs += [r[0] for r in rows]
+            fe += [r[1] for r in rows]
+            fc += [r[2] for r in rows]
+            counts[d] = len(rows)
+            prev = z
+        fs += cs[prev:]
+        fe += ce[prev:]
+        fc += cc[prev:]
+    if fs:
+        _emit(m, batch, fs, fe, fc, counts, bounds, _cues(m, cands.aux), cols)
+
+
+def _scan(m: _Matcher, batch: _Batch) -> _Cands:
+    """Whole-word, leftmost-longest hits of the whole batch, in batch offsets.
+
+    Term candidates go to the parallel lists of :class:`_Cands` (case-checked); cue and
+    context hits to ``aux``; multi-word synonyms preceded by 'to/and/or' (possible
+    coordinated ranges) to ``coord``; ambiguous or excluded candidates to ``special``.
 
     Keys carry a leading space; ``iter_long`` (C) keeps the leftmost-longest hit and the
     trailing word boundary is checked here. A hit that fails it is re-scanned for a
-    shorter key at the same place (``car t cell`` in ``car t cellular``).
+    shorter key at the same place (``car t cell`` in ``car t cellular``). Hits come in
+    increasing order, so the folded -> original offset shift is tracked with a pointer
+    into the table of collapsed runs.
     """
-    kind, klen, simple, terms = m.kind, m.klen, m.simple, m.term
-    seg, text = doc.seg, doc.text
-    rel = None if doc.const else doc.rel
-    cands: list[tuple] = []
-    aux: list[tuple] = []
-    ellipses: list[tuple] = []
-    special = False
-    for end, pid in m.automaton.iter_long(seg):
+    kind, klen, fast, simple, terms, multi = m.kind, m.klen, m.fast, m.simple, m.term, m.multi
+    norm, orig = batch.norm, batch.orig
+    out = _Cands()
+    cs, ce, cc, cm = out.start, out.end, out.concept, out.mode
+    add_s, add_e, add_c, add_m = cs.append, ce.append, cc.append, cm.append
+    aux, coord = out.aux, out.coord
+    cut_norm, cut_shift = batch.cut_norm, batch.cut_shift
+    ncut = len(cut_norm)
+    ci, shift = 0, 0
+    nxt = cut_norm[0] if ncut else _NO_CUT
+    for end, pid in m.automaton.iter_long(norm):
         e = end + 1
-        if seg[e] != " ":
-            hit = _shorter_hit(m, seg, end - klen[pid] + 1, e)
+        if norm[e] != " ":
+            hit = _shorter_hit(m, norm, end - klen[pid] + 1, e)
             if hit is None:
                 continue
             e, pid = hit
-        s = e - klen[pid]
+        ws = e - klen[pid] + 1  # first char of the word
+        if e < nxt:
+            s, de = ws + shift, e + shift
+        else:
+            while ws >= nxt:
+                ci += 1
+                nxt = cut_norm[ci] if ci < ncut else _NO_CUT
+            shift = cut_shift[ci - 1] if ci else 0
+            s = ws + shift
+            while e >= nxt:
+                ci += 1
+                nxt = cut_norm[ci] if ci < ncut else _NO_CUT
+            shift = cut_shift[ci - 1] if ci else 0
+            de = e + shift
+        c = fast[pid]
+        if c >= 0:
+            add_s(s)
+            add_e(de)
+            add_c(c)
+            add_m(_MODE_SYN)
+            continue
         k = kind[pid]
         if k != 1:
             if k & 6:
-                aux.append((s, e, pid))
+                aux.append((s, de, pid))
             if not k & 1:
                 continue
-        ds, de = (s, e - 1) if rel is None else (rel(s + 1), rel(e))
         c = simple[pid]
-        if c >= 0:
-            cand = (ds, de, c, _MODE_SYN)
-        else:
-            cand = _check_case(terms[pid], text, ds, de)
+        mode = _MODE_SYN
+        if c < 0:
+            cand = _check_case(terms[pid], orig, s, de)
             if cand is None:
                 continue
-            special = special or cand[3] >= _MODE_AMBIG
-        cands.append(cand)
-        if seg.endswith(_ELLIPSIS_ENDINGS, 0, s + 1) and seg.find(" ", s + 1, e) > 0:
-            ellipses.append((cand, s, e))
-    return cands, aux, ellipses, special
+            c, mode = cand
+            if mode >= _MODE_AMBIG:
+                out.special.append(len(cs))
+        if multi[pid] and norm.endswith(_ELLIPSIS_ENDINGS, 0, ws):
+            coord.append((len(cs), ws, e))
+        add_s(s)
+        add_e(de)
+        add_c(c)
+        add_m(mode)
+    return out
 
 
 def _shorter_hit(m: _Matcher, seg: str, start: int, stop: int) -> tuple[int, int] | None:
@@ -479,26 +638,8 @@ def _shorter_hit(m: _Matcher, seg: str, start: int, stop: int) -> tuple[int, int
     return best
 
 
-def _annotate_doc(m: _Matcher, doc: _DocView) -> list[Mention]:
-    cands, aux, ellipses, special = _scan(m, doc)
-    if not cands:
-        return []
-    cues, ctx = _aux_hits(m, doc, aux) if aux else ([], {})
-    text = doc.text
-    defs, blocked = _definitions(text, cands) if "(" in text else ({}, set())
-    if defs:
-        more = _defined_elsewhere(m, text, defs, cands)
-        if more:
-            cands = sorted(set(cands + more))
-    if special or defs:
-        cands = _resolve(m, cands, defs, blocked, ctx, text)
-    if ellipses:
-        cands = sorted(set(cands + _ellipsis(m, doc, ellipses)))
-    return _emit(m, doc, cands, cues)
-
-
 def _check_case(entries: tuple, text: str, s: int, e: int) -> tuple | None:
-    """Candidate for a key with case-sensitive / ambiguous / exclusion entries."""
+    """(concept, mode) for a key with case-sensitive / ambiguous / exclusion entries."""
     surface = text[s:e]
     folded = None
     ambiguous: list[int] = []
@@ -511,72 +652,102 @@ def _check_case(entries: tuple, text: str, s: int, e: int) -> tuple | None:
         if mode == _MODE_AMBIG:
             ambiguous.append(concept)
         elif mode == _MODE_EXCL:
-            return (s, e, -1, mode)
+            return (-1, mode)
         else:
-            return (s, e, concept, mode)
+            return (concept, mode)
     if ambiguous:
-        return (s, e, tuple(ambiguous), _MODE_AMBIG)
+        return (tuple(ambiguous), _MODE_AMBIG)
     return None
 
 
-def _aux_hits(m: _Matcher, doc: _DocView, aux: list[tuple[int, int, int]]
-              ) -> tuple[list[tuple[int, int, int]], dict[int, list[int]]]:
-    """Cue hits (start, end, flags) and context hits: concept -> [start, ...] (doc offsets)."""
-    cues: list[tuple[int, int, int]] = []
+def _context_hits(m: _Matcher, aux: list[tuple[int, int, int]], a: int, z: int
+                  ) -> dict[int, list[int]]:
+    """Context hits in batch offsets [a, z): concept -> [start, ...]."""
     ctx: dict[int, list[int]] = {}
-    kind, cueflags, ctxs, rel = m.kind, m.cue, m.ctx, doc.rel
-    for s, e, pid in aux:
-        ds = rel(s + 1)
-        k = kind[pid]
-        if k & 2:
-            cues.append((ds, rel(e), cueflags[pid]))
-        if k & 4:
+    kind, ctxs = m.kind, m.ctx
+    for s, _, pid in aux[bisect_left(aux, (a,)):bisect_left(aux, (z,))]:
+        if kind[pid] & 4:
             for c in ctxs[pid]:
-                ctx.setdefault(c, []).append(ds)
-    if cues:
-        cues = _drop_inner_cues(cues)
-    return cues, ctx
+                ctx.setdefault(c, []).append(s)
+    return ctx
+
+
+def _cues(m: _Matcher, aux: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    """Negation cue hits (start, end, flags), inner pre-cues dropped."""
+    kind, flags = m.kind, m.cue
+    cues = [(s, e, flags[pid]) for s, e, pid in aux if kind[pid] & 2]
+    return _drop_inner_cues(cues) if cues else cues
 
 
 def _drop_inner_cues(cues: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
-    """A pre-cue inside a post-cue or pseudo-negation phrase is not a cue."""
+    """A pre-cue inside a post-cue or pseudo-negation phrase is not a cue.
+
+    ``cues`` are sorted by start; a cue lies inside some phrase when the phrases starting
+    at or before it reach (at their furthest) its end.
+    """
     phrases = [(s, e) for s, e, f in cues if f & (_POST | _PSEUDO)]
     if not phrases:
         return cues
-    return [
-        (s, e, f) for s, e, f in cues
-        if f & (_POST | _PSEUDO) or not any(ps <= s and e <= pe for ps, pe in phrases)
-    ]
+    pstarts = [s for s, _ in phrases]
+    reach = list(accumulate((e for _, e in phrases), max))
+    out = []
+    for s, e, f in cues:
+        if not f & (_POST | _PSEUDO):
+            j = bisect_right(pstarts, s)
+            if j and reach[j - 1] >= e:
+                continue
+        out.append((s, e, f))
+    return out
 
 
-def _definitions(text: str, cands: list[tuple]) -> tuple[dict[str, tuple[int, int]], set[str]]:
-    """Short forms the document defines, at each '(' in it.
+# --------------------------------------------------------------------------- abbreviations
 
-    ``long form (SF)`` after a vocabulary mention defines SF as that concept (SF -> (concept,
-    position)); an ambiguous form in parentheses after text that is not a vocabulary
-    mention but matches it (``adeno-associated virus (AAV)``) is blocked for the document.
+
+def _definitions(batch: _Batch, cands: _Cands
+                 ) -> tuple[dict[int, dict[str, tuple[int, int]]], dict[int, set[str]]]:
+    """Short forms each document defines: doc -> {SF: (concept, position)}, doc -> blocked.
+
+    ``long form (SF)`` after a vocabulary mention defines SF as that concept; an ambiguous
+    form in parentheses after text that is not a vocabulary mention but matches it
+    (``adeno-associated virus (AAV)``) is blocked for the document. Only the '(' where one
+    of the two can happen are visited: those closing within 12 chars (a definition) and
+    those right before an ambiguous candidate.
     """
-    defs: dict[str, tuple[int, int]] = {}
-    blocked: set[str] = set()
-    starts = [c[0] for c in cands]
-    ends = [c[1] for c in cands]
-    p = text.find("(")
-    while p >= 0:
-        j = bisect_right(ends, p) - 1
-        after_mention = j >= 0 and not text[ends[j]:p].strip()
-        if after_mention and cands[j][3] != _MODE_AMBIG and cands[j][2] >= 0:
-            s, e, concept, _ = cands[j]
-            _define(defs, _PAREN_SF.match(text, e), text[s:e], concept, e)
-        k = bisect_left(starts, p + 1)
-        if (not after_mention and k < len(cands) and starts[k] == p + 1
-                and cands[k][3] == _MODE_AMBIG and text.startswith(")", ends[k])):
-            sf = text[starts[k]:ends[k]]
-            if _defined_by_text(sf, text[max(0, p - 80):p]):
-                blocked.add(sf)
-        p = text.find("(", p + 1)
-    for sf in blocked:
-        defs.pop(sf, None)
-    return defs, blocked
+    orig, starts = batch.orig, batch.starts
+    cs, ce, cc, cm = cands.start, cands.end, cands.concept, cands.mode
+    parens = [mt.start() for mt in _PAREN_OPEN.finditer(orig)]
+    ambiguous = [cs[i] - 1 for i in cands.special
+                 if cm[i] == _MODE_AMBIG and orig[cs[i] - 1] == "("]
+    if ambiguous:
+        parens = sorted(set(parens).union(ambiguous))
+    defs_by_doc: dict[int, dict[str, tuple[int, int]]] = {}
+    blocked_by_doc: dict[int, set[str]] = {}
+    n = len(cs)
+    for p in parens:
+        j = bisect_right(ce, p) - 1
+        # a candidate of an earlier document is never 'after': the separator is no space
+        after_mention = j >= 0 and not orig[ce[j]:p].strip()
+        if after_mention:
+            if cm[j] != _MODE_AMBIG and cc[j] >= 0:
+                e = ce[j]
+                mt = _PAREN_SF.match(orig, e)
+                if mt is not None:
+                    d = batch.doc_of(p)
+                    _define(defs_by_doc.setdefault(d, {}), mt, orig[cs[j]:e], cc[j], e)
+        elif ambiguous:
+            k = bisect_left(cs, p + 1)
+            if (k < n and cs[k] == p + 1 and cm[k] == _MODE_AMBIG
+                    and orig.startswith(")", ce[k])):
+                d = batch.doc_of(p)
+                sf = orig[cs[k]:ce[k]]
+                if _defined_by_text(sf, orig[max(starts[d], p - 80):p]):
+                    blocked_by_doc.setdefault(d, set()).add(sf)
+    for d, blocked in blocked_by_doc.items():
+        defs = defs_by_doc.get(d)
+        if defs:
+            for sf in blocked:
+                defs.pop(sf, None)
+    return {d: defs for d, defs in defs_by_doc.items() if defs}, blocked_by_doc
 
 
 def _define(defs: dict[str, tuple[int, int]], mt: re.Match | None, long: str, concept: int,
@@ -586,7 +757,7 @@ def _define(defs: dict[str, tuple[int, int]], mt: re.Match | None, long: str, co
         return
     sf = mt.group(1).strip()
     core = sf[:-1] if len(sf) > 2 and sf.endswith("s") and sf[-2].isupper() else sf
-    if not _looks_like_short_form(sf) or fold(sf) == fold(long):
+    if not _looks_like_short_form(sf) or _fold(sf) == _fold(long):
         return
     if _schwartz_hearst(core, long):
         defs.setdefault(sf, (concept, pos))
@@ -600,24 +771,45 @@ def _defined_by_text(sf: str, before: str) -> bool:
     return len(words) >= 1 and _schwartz_hearst(sf, " ".join(words[-n:]))
 
 
+@lru_cache(maxsize=1024)
+def _short_form_pattern(sf: str) -> re.Pattern:
+    return re.compile(r"(?<![\w])" + re.escape(sf) + r"s?(?![\w])")
+
+
 def _defined_elsewhere(m: _Matcher, text: str, defs: dict[str, tuple[int, int]],
-                       cands: list[tuple]) -> list[tuple]:
-    """Later uses of defined short forms that the vocabulary does not list."""
+                       cands: _Cands, a: int, z: int, stop: int) -> list[tuple]:
+    """Later uses (before ``stop``) of defined short forms that the vocabulary does not
+    list; ``cands[a:z]`` are the document's candidates."""
     found: list[tuple] = []
-    taken = {(c[0], c[1]) for c in cands}
+    taken = None
     for sf, (concept, pos) in sorted(defs.items()):
-        pid = m.key_of.get(fold(sf))
-        if pid is not None and m.term[pid]:
+        if m.is_vocabulary_form(sf):
             continue
-        pattern = re.compile(r"(?<![\w])" + re.escape(sf) + r"s?(?![\w])")
-        for mt in pattern.finditer(text, pos):
+        if taken is None:
+            taken = set(zip(cands.start[a:z], cands.end[a:z]))
+        for mt in _short_form_pattern(sf).finditer(text, pos, stop):
             if (mt.start(), mt.end()) not in taken:
                 found.append((mt.start(), mt.end(), concept, _MODE_ABBR))
     return found
 
 
+def _apply_definitions(text: str, defs: dict[str, tuple[int, int]], cands: _Cands, a: int,
+                       z: int) -> None:
+    """In place, on ``cands[a:z]``: :func:`_apply_definition` to every abbreviation."""
+    cs, ce, cc, cm = cands.start, cands.end, cands.concept, cands.mode
+    for i in range(a, z):
+        if cm[i] == _MODE_ABBR:
+            defined = defs.get(text[cs[i]:ce[i]])
+            if defined is not None and defined[1] <= cs[i] and defined[0] != cc[i]:
+                cc[i] = defined[0]
+
+
+# --------------------------------------------------------------------------- resolution
+
+
 def _resolve(m: _Matcher, cands: list[tuple], defs: dict[str, tuple[int, int]],
-             blocked: set[str], ctx: dict[int, list[int]], text: str) -> list[tuple[int, int, int]]:
+             blocked: set[str], ctx: dict[int, list[int]], text: str,
+             bounds: list[int]) -> list[tuple]:
     """Accepted candidates: exclusions dropped, definitions applied, ambiguous forms kept
     (with one concept) only when defined or supported by context."""
     out = [c for c in cands if c[3] < _MODE_AMBIG]
@@ -635,7 +827,7 @@ def _resolve(m: _Matcher, cands: list[tuple], defs: dict[str, tuple[int, int]],
             continue
         if surface in blocked or (surface.endswith("s") and surface[:-1] in blocked):
             continue
-        ok = [k for k in concepts if _has_context(m, k, s, e, present, out, ctx, text)]
+        ok = [k for k in concepts if _has_context(m, k, s, present, out, ctx, bounds)]
         if len(ok) == 1:
             out.append((s, e, ok[0], _MODE_AMBIG))
     out.sort()
@@ -650,67 +842,91 @@ def _apply_definition(o: tuple, text: str, defs: dict[str, tuple[int, int]]) -> 
     return o
 
 
-def _has_context(m: _Matcher, k: int, s: int, e: int, present: set[int],
-                 out: list[tuple[int, int, int]], ctx: dict[int, list[int]], text: str) -> bool:
+def _has_context(m: _Matcher, k: int, s: int, present: set[int], out: list[tuple],
+                 ctx: dict[int, list[int]], bounds: list[int]) -> bool:
     """Context for concept ``k``: its context words, or mentions of it / its context
     concepts, in the document (or, for sentence-scoped concepts, in the same sentence)."""
     via = m.ctx_via[k]
     if not m.scope_sentence[k]:
         return bool(via & present) or k in ctx
     positions = [o[0] for o in out if o[2] in via] + ctx.get(k, [])
-    return any(_same_sentence(text, p, s) for p in positions)
+    here = bisect_right(bounds, s)
+    return any(bisect_right(bounds, p) == here for p in positions)
 
 
-def _same_sentence(text: str, a: int, b: int) -> bool:
-    lo, hi = (a, b) if a < b else (b, a)
-    return bisect_right(_sentence_bounds(text), lo) == bisect_right(_sentence_bounds(text), hi)
-
-
-def _ellipsis(m: _Matcher, doc: _DocView, cands: list[tuple]) -> list[tuple[int, int, int]]:
+def _ellipsis(m: _Matcher, batch: _Batch, cands: _Cands
+             ) -> tuple[dict[int, list[tuple]], set[int]]:
     """'first to fifth generation' -> also 'first generation', on the word 'first'.
 
-    ``cands`` are (candidate, seg_start, seg_end) of multi-word mentions after to/and/or.
+    ``cands.coord`` holds (candidate, folded start, folded end) of multi-word candidates
+    after to/and/or (in the batch); returns doc -> extra candidates, and the documents
+    that hold such a candidate.
     """
-    text, seg, key_of = doc.text, doc.seg, m.key_of
-    extra = []
-    for (s, e, concept, mode), ss, se in cands:
-        if mode != _MODE_SYN or concept < 0:
+    orig, norm, key_of = batch.orig, batch.norm, m.key_of
+    extra: dict[int, list[tuple]] = {}
+    docs: set[int] = set()
+    for i, ws, we in cands.coord:
+        s, concept = cands.start[i], cands.concept[i]
+        d = batch.doc_of(s)
+        base = batch.to_norm(batch.starts[d]) - 1  # the separator before the document
+        if not norm.endswith(_ELLIPSIS_ENDINGS, base, ws):
             continue
-        before = seg[max(0, ss - 40):ss].split()
+        docs.add(d)
+        if cands.mode[i] != _MODE_SYN or concept < 0:
+            continue
+        before = norm[max(base, ws - 41):ws - 1].split()
         if len(before) < 2:
             continue
-        pid = key_of.get(" ".join([before[-2]] + seg[ss + 1:se].split()[1:]))
+        pid = key_of.get(" ".join([before[-2]] + norm[ws:we].split()[1:]))
         if pid is None or len(m.term[pid]) != 1 or m.term[pid][0][1] != _MODE_SYN:
             continue
         other = m.term[pid][0][0]
-        mt = _ELLIPSIS_WORD.search(text, max(0, s - 40), s)
+        mt = _ELLIPSIS_WORD.search(orig, max(batch.starts[d], s - 40), s)
         if mt and other != concept and m.categories[other] == m.categories[concept]:
-            extra.append((mt.start(1), mt.end(1), other, _MODE_SYN))
-    return extra
+            extra.setdefault(d, []).append((mt.start(1), mt.end(1), other, _MODE_SYN))
+    return extra, docs
 
 
-def _emit(m: _Matcher, doc: _DocView, resolved: list[tuple[int, int, int]],
-          cues: list[tuple[int, int, int]]) -> list[Mention]:
-    """Build the Mention records (sentence, negation) in (start, end, concept) order."""
-    text, doc_id = doc.text, doc.doc_id
-    bounds = _sentence_bounds(text)
-    nb, size = len(bounds), len(text)
-    codes, cats = m.codes, m.categories
-    cue_sentences = {bisect_right(bounds, c[0]) for c in cues}
-    sentences: dict[int, tuple[int, int, str]] = {}
-    out = []
-    prev_end = -1
-    for s, e, c, _ in resolved:
-        si = bisect_right(bounds, s)
-        info = sentences.get(si)
-        if info is None:
-            ss = bounds[si - 1] if si else 0
-            se = bounds[si] if si < nb else size
-            info = sentences[si] = (ss, se, text[ss:se].strip())
-        negated = si in cue_sentences and _negated(text, cues, s, e, info[0], info[1], prev_end)
-        out.append(Mention(doc_id, codes[c], cats[c], text[s:e], info[2], si, s, e, negated))
-        prev_end = e
-    return out
+# --------------------------------------------------------------------------- output
+
+
+def _emit(m: _Matcher, batch: _Batch, fs: list[int], fe: list[int], fc: list[int],
+          counts: list[int], bounds: list[int], cues: list[tuple[int, int, int]],
+          cols: dict[str, list]) -> None:
+    """Append the mentions (batch offsets ``fs``/``fe``, concept ``fc``, ``counts[d]`` per
+    document, in order) to the columns: sentence, negation, document offsets."""
+    orig, starts = batch.orig, batch.starts
+    n = len(fs)
+    per_doc = chain.from_iterable
+    base = list(per_doc(map(repeat, starts, counts)))
+    sent = list(map(bisect_right, repeat(bounds), fs))      # sentence ends at bounds[g]
+    first = map(bisect_right, repeat(bounds), starts)        # each document's first one
+    # each sentence sliced (and stripped) once
+    used = list(dict.fromkeys(sent))
+    cut = map(slice, map(bounds.__getitem__, map((-1).__add__, used)), map(bounds.__getitem__, used))
+    sentences = dict(zip(used, map(str.strip, map(orig.__getitem__, cut))))
+
+    negated = [False] * n
+    if cues:
+        by_sentence: dict[int, list[tuple[int, int, int]]] = {}
+        for cue in cues:
+            by_sentence.setdefault(bisect_right(bounds, cue[0]), []).append(cue)
+        for g, sentence_cues in by_sentence.items():
+            ss, se = bounds[g - 1], bounds[g]
+            for i in range(bisect_left(fs, ss), bisect_left(fs, se)):
+                if _negated(orig, sentence_cues, fs[i], fe[i], ss, se, fe[i - 1] if i else -1):
+                    negated[i] = True
+
+    ids = [doc_id for doc_id, _ in batch.docs]
+    cols["doc_id"] += per_doc(map(repeat, ids, counts))
+    cols["concept"] += map(m.codes.__getitem__, fc)
+    cols["category"] += map(m.categories.__getitem__, fc)
+    cols["text"] += map(orig.__getitem__, map(slice, fs, fe))
+    cols["sentence"] += map(sentences.__getitem__, sent)
+    cols["sentence_index"] += map(sub, sent, per_doc(map(repeat, first, counts)))
+    cols["start"] += map(sub, fs, base)
+    cols["end"] += map(sub, fe, base)
+    cols["negated"] += negated
 
 
 def _negated(text: str, cues: list[tuple[int, int, int]], s: int, e: int, ss: int,
@@ -749,22 +965,3 @@ def _open_scope(text: str, cues: list[tuple[int, int, int]], a: int, b: int,
     if ";" in between or ":" in between or len(between.split()) > window:
         return False
     return not any(f & _TERM and a <= cs and ce <= b for cs, ce, f in cues)
-
-
-# --------------------------------------------------------------------------- frames
-
-
-def mentions_frame(mentions: Iterable[Mention]):
-    """Mentions as a DataFrame, columns :data:`MENTION_COLUMNS`, sorted by doc, offsets, concept."""
-    import pandas as pd
-
-    rows = [
-        (x.doc_id, x.concept, x.category, x.text, x.sentence, x.sentence_index, x.start,
-         x.end, x.negated)
-        for x in mentions
-    ]
-    frame = pd.DataFrame(rows, columns=MENTION_COLUMNS)
-    frame = frame.astype({"sentence_index": "int64", "start": "int64", "end": "int64",
-                          "negated": "bool"})
-    frame = frame.sort_values(["doc_id", "start", "end", "concept"], kind="mergesort")
-    return frame.reset_index(drop=True)
