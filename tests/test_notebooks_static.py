@@ -47,3 +47,13 @@ def test_thin_clean_and_with_outputs(path):
     assert not re.search(r"/(root|home|tmp|work)/", text)
     assert not re.search(r"0x[0-9a-f]{8,}", text), "memory address in an output"
     nbformat.validate(nb)
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.name)
+def test_declared_dependencies_exist(path):
+    from helpers.paths import ROOT
+
+    meta = nbformat.read(path, as_version=4).metadata.get("workbook", {})
+    deps = meta.get("depends")
+    assert deps, "declare workbook.depends so the build knows which seeds the notebook reads"
+    assert all((ROOT / d).exists() for d in deps), deps
