@@ -80,8 +80,16 @@ def notebook_title(nb: dict, fallback: str) -> tuple[str, str]:
             lines = [ln.strip() for ln in source.splitlines() if ln.strip()]
             title = next((ln.lstrip("# ").strip() for ln in lines if ln.startswith("# ")), fallback)
             desc = next((ln for ln in lines if not ln.startswith("#")), "")
-            return title, desc
+            return title, _plain(desc)
     return fallback, ""
+
+
+def _plain(markdown: str) -> str:
+    """Markdown inline markup removed (for the index's one-line descriptions)."""
+    import re
+
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    return re.sub(r"`|\*", "", text)
 
 
 def declared_parameters(notebook: Path) -> dict:
