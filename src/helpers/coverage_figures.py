@@ -29,14 +29,16 @@ def coverage_heatmap(counts: pd.DataFrame, vocab: Vocabulary) -> plt.Figure:
             ax.text(c, r, str(int(v)), ha="center", va="center", fontsize=7,
                     color="white" if v > vmax / 2 else "#222222")
     cats = [vocab.concepts[c].category for c in counts.columns]
-    start = 0
+    start, group = 0, 0
     for i in range(1, n_con + 1):
         if i == n_con or cats[i] != cats[start]:
             if i < n_con:
-                ax.axvline(i - 0.5, color="#333333", linewidth=1.2)
-            ax.text(start - 0.4, -0.7, cats[start], ha="left", va="bottom", fontsize=8, fontweight="bold", rotation=20)
-            start = i
-    ax.set_ylim(n_docs - 0.5, -1.6)
+                ax.plot([i - 0.5, i - 0.5], [n_docs - 0.5, -0.5], color="#333333", linewidth=1.2)
+            # alternate heights so labels of narrow neighbouring groups do not overlap
+            ax.text(start - 0.4, -0.65 - 0.45 * (group % 2), cats[start], ha="left", va="bottom", fontsize=8,
+                    fontweight="bold")
+            start, group = i, group + 1
+    ax.set_ylim(n_docs - 0.5, -1.7)
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)
     ax.tick_params(length=0)
