@@ -1,6 +1,6 @@
 """Benchmark the concept annotator against a naive regex and a bare automaton.
 
-Run: ``python benchmarks/bench_concepts.py [--mb 50] [--regex-mb 5] [--seed 7]``
+Run: ``python benchmarks/bench_concepts.py [--mb 50] [--regex-mb 5] [--seed 7] [--workers 2]``
 
 Builds a deterministic synthetic corpus of abstract-like documents (seeded random
 sentences made of vocabulary terms and filler), then times, in the same run:
@@ -9,10 +9,15 @@ sentences made of vocabulary terms and filler), then times, in the same run:
     (re.IGNORECASE, word boundaries), finditer over the text;
 (b) floor: a bare pyahocorasick automaton (the annotator's own term keys) iterated over
     ``text.lower()``, counting hits and nothing else;
-(c) the full ``helpers.concepts.annotate()``.
+(c) the full annotation, single process: ``helpers.concepts.annotate_columns()``, which
+    returns every field of every mention (doc, concept, category, text, sentence,
+    sentence index, offsets, negated) as one list per field;
+(d) the same as ``Mention`` records: ``helpers.concepts.annotate()``;
+(e) with ``--workers N`` (N > 1): (c) in N processes, reported apart (parallel).
 
-Prints MB/s for each (best of --repeat runs for (b) and (c)), the ratios full/regex and
-floor/full, and peak memory (RSS of the process).
+Prints MB/s for each (best of --repeat runs for (b)-(e)), the ratios full/regex (target
+>= 25x) and floor/full (target <= 3x) for the single-process full annotation (and, apart,
+for the others), and peak memory (maximum RSS of the process so far, after each step).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import ahocorasick  # noqa: E402
 
-from helpers.concepts import _matcher, annotate, load_vocabulary  # noqa: E402
+from helpers.concepts import _matcher, annotate, annotate_columns, load_vocabulary  # noqa: E402
 from helpers.vocab import ABBREVIATION, AMBIGUOUS, SYNONYM, Vocabulary  # noqa: E402
 
 FILLER = (
@@ -156,23 +161,31 @@ def bench_floor(text: str, vocab: Vocabulary, repeat: int) -> tuple[float, int]:
     return best, n
 
 
-def bench_full(docs: list[tuple[str, str]], vocab: Vocabulary,
-               repeat: int) -> tuple[float, int, int]:
-    """Best of ``repeat`` runs of annotate() over all documents."""
-    annotate(docs[:10], vocab)  # compile the matcher outside the timing
+def bench_full(docs: list[tuple[str, str]], vocab: Vocabulary, repeat: int,
+               records: bool = False, workers: int | None = None) -> tuple[float, int, int]:
+    """Best of ``repeat`` runs of the full annotation over all documents: the columns of
+    ``annotate_columns()`` (every field of every mention), or ``annotate()``'s records."""
+    annotate(docs[:10], vocab)  # compile the matcher (and tables) outside the timing
     best, n, negated = float("inf"), 0, 0
     for _ in range(repeat):
         gc.collect()
         t0 = time.perf_counter()
-        mentions = annotate(docs, vocab)
+        if records:
+            mentions = annotate(docs, vocab, workers=workers)
+        else:
+            mentions = annotate_columns(docs, vocab, workers=workers)
         best = min(best, time.perf_counter() - t0)
-        n, negated = len(mentions), sum(1 for x in mentions if x.negated)
+        if records:
+            n, negated = len(mentions), sum(1 for x in mentions if x.negated)
+        else:
+            assert all(len(v) == len(mentions["doc_id"]) for v in mentions.values())
+            n, negated = len(mentions["doc_id"]), sum(mentions["negated"])
         del mentions
     return best, n, negated
 
 
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def _rss_mb(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,7 +195,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="slice of the corpus the regex baseline runs on (default 5)")
     ap.add_argument("--seed", type=int, default=7, help="random seed of the corpus")
     ap.add_argument("--repeat", type=int, default=3,
-                    help="timed runs of (b) and (c); the best is reported (default 3)")
+                    help="timed runs of (b)-(e); the best is reported (default 3)")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="also time the annotation in this many processes (default: no)")
     args = ap.parse_args(argv)
 
     vocab = load_vocabulary()
@@ -192,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     mb = len(text) / 1e6
     print(f"corpus: {len(docs)} documents, {mb:.1f} MB (seed {args.seed}), "
           f"built in {time.perf_counter() - t0:.1f} s; vocabulary: {len(vocab.concepts)} concepts")
-    rss_corpus = _rss_mb()
+    print(f"peak RSS after building the corpus: {_rss_mb():.0f} MB")
 
     regex_slice = text[: int(args.regex_mb * 1_000_000)]
     t_regex, n_regex = bench_regex(regex_slice, vocab)
@@ -203,16 +218,33 @@ def main(argv: list[str] | None = None) -> int:
     t_floor, n_floor = bench_floor(text, vocab, args.repeat)
     floor_mbs = mb / t_floor
     print(f"(b) bare automaton : {floor_mbs:8.2f} MB/s  ({n_floor} hits over text.lower(), "
-          f"best of {args.repeat}: {t_floor:.2f} s)")
+          f"best of {args.repeat}: {t_floor:.2f} s); peak RSS so far {_rss_mb():.0f} MB")
+    del text, regex_slice
 
-    t_full, n_mentions, n_neg = bench_full(docs, vocab, args.repeat)
-    full_mbs = mb / t_full
-    print(f"(c) annotate()     : {full_mbs:8.2f} MB/s  ({n_mentions} mentions, {n_neg} negated, "
-          f"{n_mentions / mb / 1000:.1f} per KB; best of {args.repeat}: {t_full:.2f} s)")
+    runs = [("(c) full annotation, single process: annotate_columns()", False, None)]
+    runs.append(("(d) full annotation as Mention records, single process: annotate()", True, None))
+    if args.workers > 1:
+        runs.append((f"(e) PARALLEL, {args.workers} processes: annotate_columns(workers="
+                     f"{args.workers})", False, args.workers))
+    results = []
+    for label, records, workers in runs:
+        t_full, n_mentions, n_neg = bench_full(docs, vocab, args.repeat, records, workers)
+        full_mbs = mb / t_full
+        results.append((label, full_mbs))
+        workers_rss = _rss_mb(resource.RUSAGE_CHILDREN)
+        print(f"{label}\n    {full_mbs:8.2f} MB/s  ({n_mentions} mentions, {n_neg} negated, "
+              f"{n_mentions / mb / 1000:.1f} per KB; best of {args.repeat}: {t_full:.2f} s); "
+              f"peak RSS so far {_rss_mb():.0f} MB"
+              + (f" (largest worker: {workers_rss:.0f} MB)" if workers and workers_rss else ""))
 
-    print(f"full/regex = {full_mbs / regex_mbs:.1f}x (target >= 25x)")
-    print(f"floor/full = {floor_mbs / full_mbs:.2f}x (target <= 3x)")
-    print(f"peak RSS: {rss_corpus:.0f} MB after building the corpus, {_rss_mb():.0f} MB at the end")
+    print("ratios (targets: full/regex >= 25x, floor/full <= 3x):")
+    for i, (label, full_mbs) in enumerate(results):
+        up, down = full_mbs / regex_mbs, floor_mbs / full_mbs
+        verdict = "MET" if up >= 25 and down <= 3 else "NOT MET"
+        tag = "TARGET " if i == 0 else "for information: "
+        print(f"  {tag}{label.split(':')[0]}: full/regex = {up:.1f}x, floor/full = {down:.2f}x"
+              f" -> {verdict}")
+    print(f"peak RSS: {_rss_mb():.0f} MB (whole run)")
     return 0
 
 

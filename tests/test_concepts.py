@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import random
+import re
+from bisect import bisect_right
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
-from helpers.concepts import MENTION_COLUMNS, Mention, annotate, load_vocabulary, mentions_frame
+import helpers.concepts as C
+from helpers.concepts import (
+    MENTION_COLUMNS,
+    Mention,
+    annotate,
+    annotate_columns,
+    annotate_frame,
+    load_vocabulary,
+    mentions_frame,
+)
 from helpers.concepts import _sentence_bounds
+from helpers.vocab import fold_chars
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = Path(__file__).parent / "fixtures" / "concepts" / "gold.yaml"
@@ -83,6 +98,28 @@ def test_mentions_frame_sorted_with_columns():
     assert list(frame["concept"]) == ["BCMA", "SLE", "SSc"]
     empty = mentions_frame([])
     assert list(empty.columns) == MENTION_COLUMNS and len(empty) == 0
+
+
+def test_columns_and_frame_hold_the_same_mentions():
+    docs = [("a", "Intro.\n\nIn systemic lupus erythematosus (SLE), CD19 CAR-T cells work. "
+                  "No CRS was seen."),
+            ("b", "Sjögren’s syndrome and γδ T cells;  CAR-\n  T cells."), ("c", ""), (7, "SSc.")]
+    mentions = annotate(docs)
+    cols = annotate_columns(docs)
+    assert list(cols) == MENTION_COLUMNS
+    assert list(zip(*cols.values())) == [tuple(m) for m in mentions]
+    assert [m.doc_id for m in mentions] == ["a"] * 5 + ["b"] * 3 + ["7"]
+    pd.testing.assert_frame_equal(annotate_frame(docs), mentions_frame(mentions))
+    assert annotate_columns([]) == {c: [] for c in MENTION_COLUMNS}
+    assert list(annotate_frame([]).columns) == MENTION_COLUMNS
+
+
+def test_workers_give_the_same_mentions(monkeypatch):
+    monkeypatch.setattr(C, "_BATCH_CHARS", 3000)
+    items = yaml.safe_load(GOLD.read_text(encoding="utf-8"))
+    docs = [(f"{i['id']}-{k}", i["text"]) for k in range(3) for i in items]
+    assert annotate(docs, workers=2) == annotate(docs)
+    assert annotate_columns(docs[:5], workers=2) == annotate_columns(docs[:5])
 
 
 def test_many_documents_across_batches(monkeypatch):
@@ -333,3 +370,133 @@ def test_seed_short_forms_resolved_through_definitions():
     assert ("SjD", "pSS") in {(m.concept, m.text) for m in by_seed["000"]}
     surfaces_003 = {(m.concept, m.text) for m in by_seed["003"]}
     assert {("ASyS", "ASS"), ("SjD", "SS"), ("AAV", "AAV")} <= surfaces_003
+
+
+# --------------------------------------------------------------------------- array helpers
+# The batch pipeline computes with arrays what these regular expressions and loops define.
+
+TRICKY = ["e.g.", "i.e.", "et al.", "Fig.", "vs.", "U.S.", "No.", "approx.", "etc.", " ", "  ",
+          "\n", "\n\n", "\t", " \n ", ". ", "! ", "? ", ".\n", '"', "'", ")", "]", "\u201d",
+          "\u2019", "A", "a", "1", "(", "\u03b1", "\u2022", "*", "-", "Ab", "word", "x_", "_",
+          "\u00a0", "\u2028", "\u3000", "é", "Σ", "Title\n", "- item\n", "CAR-\n T", "/",
+          "\r\n", "(SLE)", "(range 3-25)", "((x))", "(12345678901234)", "\u2013 "]
+
+
+def _random_texts(n: int, seed: int) -> list[str]:
+    rnd = random.Random(seed)
+    return ["".join(rnd.choice(TRICKY) for _ in range(rnd.randint(0, 40))) for _ in range(n)]
+
+
+def test_sentence_ends_with_arrays_match_the_regexes():
+    for text in _random_texts(3000, 1):
+        batch = "\x00" + text + "\x00" + text + "\x00"  # two documents
+        codes = C._char_codes(batch)
+        separators = np.array([0, len(text) + 1, len(batch) - 1])
+        got = C._sentence_ends(batch, codes, separators)
+        assert sorted(set(got.tolist())) == sorted(set(C._sentence_ends_re(batch))), text
+
+
+def test_runs_with_arrays_match_the_string_scan():
+    for text in _random_texts(3000, 2):
+        batch = "\x00" + text + "\x00"
+        codes = C._char_codes(batch)
+        lines = np.flatnonzero(codes == 10)
+        assert C._find_runs(batch, codes, lines) == C._find_runs(batch), text
+
+
+def test_parentheses_with_arrays_match_the_regex():
+    paren = re.compile(r"\((?=[^()\n]{1,12}\))")
+    for text in _random_texts(2000, 3):
+        batch = text + "\x00"
+        got = C._paren_opens(C._char_codes(batch)).tolist()
+        assert got == [mt.start() for mt in paren.finditer(batch)], text
+
+
+def test_batch_fold_is_fold_chars():
+    for text in _random_texts(1000, 4) + ["ΣΑΣ σας", "İstanbul", "\U0001f600 a", "abc"]:
+        assert C._fold(text, C._char_codes(text)) == fold_chars(text), text
+
+
+def _negated(text, cues, s, e, ss, se, prev_end):
+    """NegEx as first written: one mention, all the document's cues."""
+    def open_scope(a, b, window):
+        between = text[a:b]
+        if ";" in between or ":" in between or len(between.split()) > window:
+            return False
+        return not any(f & C._TERM and a <= cs and ce <= b for cs, ce, f in cues)
+
+    pre = post = None
+    for cs, ce, f in cues:
+        if f & C._PRE and ss <= cs and ce <= s and (pre is None or cs > pre[0]):
+            pre = (cs, ce)
+        elif f & C._POST and e <= cs and ce <= se and (post is None or cs < post[0]):
+            post = (cs, ce)
+    if pre is not None and open_scope(pre[1], s, C.PRE_WINDOW):
+        if prev_end <= pre[1]:
+            if "," not in text[pre[1]:s]:
+                return True
+        elif C._coordinated(text[prev_end:s]):
+            return True
+    return post is not None and open_scope(e, post[0], C.POST_WINDOW)
+
+
+def test_negations_with_arrays_match_negex():
+    rnd = random.Random(5)
+    words = ["no", "not", "without", "CRS", "ICANS", "and", "or", ",", ";", ":", "but", "was",
+             "observed", "in", "the", "patients", ".", "\n\n", "None", "Fever", "nor"]
+    checked = 0
+    for _ in range(1500):
+        tokens = [rnd.choice(words) for _ in range(rnd.randint(1, 40))]
+        text = " ".join(tokens)
+        cues, mentions, pos = [], [], 0
+        for token in tokens:
+            r = rnd.random()
+            if r < 0.3:
+                cues.append((pos, pos + len(token), rnd.choice([1, 1, 2, 4, 8, 5, 3])))
+            elif r < 0.6:
+                mentions.append((pos, pos + len(token)))
+            pos += len(token) + 1
+        if not mentions:
+            continue
+        doc_bounds = _sentence_bounds(text)
+        bounds = np.unique(np.array([0, *doc_bounds, len(text)], dtype=np.int64))
+        fs = np.array([s for s, _ in mentions], dtype=np.int64)
+        fe = np.array([e for _, e in mentions], dtype=np.int64)
+        sent = np.searchsorted(bounds, fs, side="right")
+        arrays = tuple(np.array([c[k] for c in cues], dtype=np.int64) for k in range(3))
+        got = C._negations(text, fs, fe, bounds[sent - 1],
+                           bounds[sent], arrays)
+        cue_sentences = {bisect_right(doc_bounds, c[0]) for c in cues}
+        prev_end = -1
+        for (s, e), negated in zip(mentions, got):
+            si = bisect_right(doc_bounds, s)
+            ss = doc_bounds[si - 1] if si else 0
+            se = doc_bounds[si] if si < len(doc_bounds) else len(text)
+            want = si in cue_sentences and _negated(text, cues, s, e, ss, se, prev_end)
+            assert negated == want, (text, s, e)
+            checked += want
+            prev_end = e
+    assert checked > 100
+
+
+def test_long_runs_of_white_space_and_hyphens():
+    text = ("SLE." + " " * 20000 + "Systemic sclerosis and lupus nephritis (LN)." + "\n" * 5000
+            + "After CAR-" + "-" * 3000 + "\n T cells, no CRS.")
+    mentions = annotate([("d", text)])
+    assert [(m.concept, m.sentence_index, m.negated) for m in mentions] == [
+        ("SLE", 0, False), ("SSc", 1, False), ("LN", 1, False), ("LN", 1, False),
+        ("CAR-T", 2, False), ("CRS", 2, True)]
+    for m in mentions:
+        assert text[m.start:m.end] == m.text and m.text in m.sentence
+    assert mentions[1].sentence == "Systemic sclerosis and lupus nephritis (LN)."
+
+
+def test_text_beyond_the_basic_multilingual_plane():
+    text = ("\U0001f600 Patients with SLE\U0001d400 or SSc.\n"
+            "\U0001f600  No CRS after CAR-T cells. 𝐁")
+    mentions = annotate([("d", text)])
+    assert [(m.concept, m.sentence_index, m.negated) for m in mentions] == [
+        ("SSc", 0, False), ("CRS", 1, True), ("CAR-T", 1, False)]
+    assert mentions[0].sentence == "\U0001f600 Patients with SLE\U0001d400 or SSc."
+    for m in mentions:
+        assert text[m.start:m.end] == m.text and m.text in m.sentence

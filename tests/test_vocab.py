@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import os
+import random
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from helpers import paths
 from helpers.errors import HelpersError, VocabularyError
 from helpers.vocab import (
     DEFAULT_VOCABULARY_DIR,
+    FOLD_WHOLE,
+    _fold_chars_whole,
     fold,
     fold_chars,
+    fold_code_table,
     load_vocabulary,
     variants,
 )
@@ -33,8 +41,29 @@ def vocab():
 
 
 def test_default_path_is_repo_seeds():
-    assert DEFAULT_VOCABULARY_DIR == Path(__file__).resolve().parents[1] / "seeds" / "vocabulary"
+    assert DEFAULT_VOCABULARY_DIR == paths.VOCABULARY == paths.ROOT / "seeds" / "vocabulary"
+    if not os.environ.get("WORKBOOK_ROOT"):
+        repo = Path(__file__).resolve().parents[1]
+        assert DEFAULT_VOCABULARY_DIR == repo / "seeds" / "vocabulary"
     assert sorted(p.stem for p in DEFAULT_VOCABULARY_DIR.glob("*.yaml")) == CATEGORIES
+
+
+def test_default_path_follows_workbook_root(tmp_path):
+    folder = tmp_path / "seeds" / "vocabulary"
+    shutil.copytree(paths.VOCABULARY, folder)
+    (folder / "extras.yaml").write_text(
+        "category: extras\nconcepts:\n  - {code: XTRA, label: X, synonyms: [extra thing]}\n",
+        encoding="utf-8")
+    code = ("from helpers.vocab import DEFAULT_VOCABULARY_DIR, load_vocabulary; "
+            "from helpers.concepts import annotate; "
+            "print(DEFAULT_VOCABULARY_DIR); print(','.join(load_vocabulary().categories)); "
+            "print(annotate([('d', 'An extra thing.')])[0].concept)")
+    env = dict(os.environ, WORKBOOK_ROOT=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert Path(out[0]) == folder.resolve()
+    assert out[1].split(",") == sorted(CATEGORIES + ["extras"])
+    assert out[2] == "XTRA"
 
 
 def test_one_category_per_file(vocab):
@@ -103,6 +132,27 @@ def test_fold_chars_keeps_length():
     folded = fold_chars(text)
     assert len(folded) == len(text)
     assert folded.startswith("sjögren s syndrome   γδ t cells")
+
+
+def test_fold_chars_fast_path_is_the_whole_string_path():
+    rnd = random.Random(3)
+    alphabet = ([chr(c) for c in range(0x3000) if not 0xD800 <= c <= 0xDFFF]
+                + list("\u212a\u2126\u1e9e\U0001d400\U0001f600"))
+    texts = ["ΣΑΣ σας", "İstanbul", "Kelvin \u212a", "ΓΔ γδ", "Sjögren’s – “SSc”", "a" * 50]
+    texts += ["".join(rnd.choice(alphabet) if rnd.random() < 0.4 else rnd.choice("aB -\n")
+                      for _ in range(rnd.randint(0, 60))) for _ in range(3000)]
+    for text in texts:
+        assert fold_chars(text) == _fold_chars_whole(text), text
+
+
+def test_fold_code_table_folds_like_fold_chars():
+    table = fold_code_table()
+    for code in range(0x10000):
+        if table[code] == FOLD_WHOLE:
+            continue
+        folded = fold_chars("a" + chr(code) + "a")
+        assert len(folded) == 3 and ord(folded[1]) == table[code], hex(code)
+    assert table[ord("Σ")] == table[ord("İ")] == FOLD_WHOLE
 
 
 def test_fold_normalises_separators():

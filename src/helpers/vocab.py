@@ -115,6 +115,37 @@ def fold_chars(text: str, *, lower: bool = True) -> str:
     return data.decode("utf-8")
 
 
+def fold_code_table() -> "Any":
+    """:func:`fold_chars` as a table over the Basic Multilingual Plane (a numpy array of
+    65536 code points): ``table[codes]`` folds the code points of a text 1:1.
+
+    Chars whose lower case depends on their context or is longer than one char (and lone
+    surrogates) map to ``FOLD_WHOLE`` (0xFFFF, which no char folds to): a text holding one
+    must go through :func:`fold_chars` itself. Built once, on first use.
+    """
+    global _FOLD_TABLE
+    if _FOLD_TABLE is None:
+        import numpy as np
+
+        table = np.empty(0x10000, dtype=np.uint16)
+        for code in range(0x10000):
+            ch = chr(code)
+            low = ch.lower()
+            if len(low) != 1 or ch in _CONTEXT_LOWER or 0xD800 <= code <= 0xDFFF:
+                table[code] = FOLD_WHOLE
+            elif low.isascii():
+                table[code] = _ASCII_FOLD[ord(low)]
+            elif _is_separator(low):
+                table[code] = 32
+            else:
+                table[code] = ord(low) if ord(low) < 0x10000 else FOLD_WHOLE
+        _FOLD_TABLE = table
+    return _FOLD_TABLE
+
+
+FOLD_WHOLE = 0xFFFF
+_FOLD_TABLE = None
+
 # str.lower() treats these by context (final sigma), so they need the whole-string path.
 _CONTEXT_LOWER = frozenset("\u03a3")
 _MAX_REPLACES = 12  # more distinct changing chars than this: one str.lower() pass is cheaper
