@@ -17,7 +17,10 @@ pytestmark = [pytest.mark.pipeline]
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     out = tmp_path_factory.mktemp("site")
-    build(out_dir=out, work_dir=tmp_path_factory.mktemp("work"))
+    work = tmp_path_factory.mktemp("work")
+    first = build(out_dir=out, work_dir=work)
+    assert first.reused == [] and first.ran
+    out.joinpath(".work").write_text(str(work))
     return out
 
 
@@ -40,7 +43,7 @@ def test_two_builds_are_byte_identical(site, tmp_path):
     again = tmp_path / "again"
     report = build(out_dir=again, work_dir=tmp_path / "work")
     assert report.reused == []
-    files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+    files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file() and p.name != ".work")
     assert files == sorted(p.relative_to(again).as_posix() for p in again.rglob("*") if p.is_file())
     match, mismatch, errors = filecmp.cmpfiles(site, again, files, shallow=False)
     assert mismatch == [] and errors == []
@@ -100,3 +103,14 @@ def test_figures_and_tables_are_published_as_files(site):
     assert svgs and svgs == pngs
     assert all("<dc:date>" not in p.read_text(encoding="utf-8") for p in (site / "figures").glob("*.svg"))
     assert sorted((site / "data").glob("*.csv"))
+
+
+def test_noop_rebuild_executes_nothing_and_keeps_the_bytes(site, tmp_path):
+    from pathlib import Path
+
+    work = Path(site.joinpath(".work").read_text())
+    before = {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    report = build(out_dir=site, work_dir=work)
+    assert report.ran == [] and report.reused
+    after = {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+    assert after == before

@@ -107,7 +107,27 @@ def declared_parameters(notebook: Path) -> dict:
     return {}
 
 
-def jobs_for(notebooks: list[Path]) -> list[Job]:
+def _disease_sets(work_dir: Path | None) -> list:
+    """The per-disease parameter sets, cached under work_dir keyed by the seeds and code that decide them
+    (computing them means ingesting and annotating the seeds: too slow for a no-op rebuild)."""
+    if work_dir is None:
+        from .diseases import disease_parameter_sets
+
+        return disease_parameter_sets()
+    h = hashlib.sha256(code_digest().encode())
+    _hash_paths(h, [SEEDS])
+    cache = work_dir / "cache" / f"disease-sets-{h.hexdigest()[:16]}.json"
+    if cache.exists():
+        return [tuple(x) for x in json.loads(cache.read_text(encoding="utf-8"))]
+    from .diseases import disease_parameter_sets
+
+    sets = disease_parameter_sets()
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(sets, sort_keys=True), encoding="utf-8")
+    return sets
+
+
+def jobs_for(notebooks: list[Path], work_dir: Path | None = None) -> list[Job]:
     """One job per notebook, or one per disease for notebooks whose metadata says `per: disease`."""
     jobs = []
     for nb_path in notebooks:
@@ -116,9 +136,7 @@ def jobs_for(notebooks: list[Path]) -> list[Job]:
         title, _ = notebook_title(nb, nb_path.stem)
         depends = tuple(meta.get("depends", ["seeds"]))
         if meta.get("per") == "disease":
-            from .diseases import disease_parameter_sets
-
-            for params, label, summary in disease_parameter_sets():
+            for params, label, summary in _disease_sets(work_dir):
                 jobs.append(Job(nb_path, f"diseases/{params['disease']}.html", f"{label}: CAR-T evidence",
                                 params, depends, "diseases", summary))
         else:
@@ -331,7 +349,7 @@ def build(out_dir: Path = REPORTS, work_dir: Path | None = None, notebooks: list
     """Execute what changed (in parallel), reuse the rest, and write the site into out_dir."""
     work_dir = (work_dir or ROOT / "build").resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    planned = jobs_for(notebooks if notebooks is not None else discover())
+    planned = jobs_for(notebooks if notebooks is not None else discover(), work_dir)
     code = code_digest()
     fps = {j.key: fingerprint(j, code) for j in planned}
     todo = [j for j in planned if force or not _cached(work_dir, j, fps[j.key])]
