@@ -1,0 +1,37 @@
+"""A failing notebook stops the build with a message naming the notebook and the cell, and the
+executed notebook with the error is kept."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from helpers.build import build
+from helpers.errors import BuildError
+
+pytestmark = [pytest.mark.pipeline]
+
+
+def test_failing_cell_is_named_and_the_executed_notebook_kept(tmp_path):
+    nb = new_notebook(cells=[
+        new_markdown_cell("# Broken\n\nA notebook that fails."),
+        new_code_cell("x = 1  # help: a parameter"),
+        new_code_cell("y = x + 1"),
+        new_code_cell("raise ValueError('seed table has no rows')"),
+    ])
+    nb.cells[1].metadata["tags"] = ["parameters"]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["workbook"] = {"depends": ["seeds/manifest.csv"]}
+    path = tmp_path / "09-broken.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(BuildError) as err:
+        build(out_dir=tmp_path / "site", work_dir=tmp_path / "work", notebooks=[path], jobs=1)
+    message = str(err.value)
+    assert "09-broken.ipynb" in message and "cell 3" in message
+    assert "ValueError" in message and "seed table has no rows" in message
+    kept = tmp_path / "work" / "executed" / "09-broken.ipynb"
+    assert kept.exists()
+    outputs = [o for c in nbformat.read(kept, as_version=4).cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert any(o.get("output_type") == "error" for o in outputs)
+    assert not (tmp_path / "site" / "09-broken.html").exists()
