@@ -68,3 +68,13 @@ def test_every_disease_with_evidence_gets_a_page_and_others_do_not():
     trials = {c for r in raw_rows("trials.csv") for c in r["diseases"].split(";") if c}
     assert (clinical | trials) - {"other"} <= codes
     assert "MCTD" not in codes or "MCTD" in clinical | trials
+
+
+def test_target_filter_and_unknown_target():
+    from helpers.errors import ParameterError
+
+    report = dr.build_report("SLE", "CD19/BCMA")
+    assert set(report.clinical.reports["target"]) == {"CD19/BCMA"}
+    assert all("CD19/BCMA" in cell.split(";") for cell in report.trials.trials["targets"])
+    with pytest.raises(ParameterError, match="target"):
+        dr.build_report("SLE", "CD999")

@@ -14,6 +14,7 @@ import pandas as pd
 from . import clinical, landscape
 from .coverage import seed_mentions
 from .diseases import NAMES, VOCAB_TO_CODE
+from .errors import ParameterError
 from .evidence import load_clinical_reports
 from .narrative import render
 
@@ -66,19 +67,25 @@ def seed_sentences(mentions: pd.DataFrame, code: str) -> pd.DataFrame:
 
 
 def build_report(code: str, target: str = "all") -> DiseaseReport:
-    """Gather the disease's sentences, clinical reports and trials."""
-    mentions = seed_mentions()
-    sel = clinical.select_reports(load_clinical_reports(), disease=code,
-                                  target=target if target in set(load_clinical_reports()["target"].dropna()) or target == "all" else "all")
+    """Gather the disease's sentences, clinical reports and trials (optionally for one CAR target)."""
+    reports = load_clinical_reports()
     trials = landscape.current_trials().trials
-    tsel = landscape.filter_trials(trials, disease=code,
-                                   target=target if target == "all" or target.upper() in {t.upper() for t in landscape.known_targets(trials)} else "all")
+    if target != "all":
+        known = set(reports["target"].dropna()) | set(landscape.known_targets(trials))
+        if target not in known:
+            raise ParameterError(f"parameter 'target' = {target!r}: no report or trial names it; use 'all' or one of "
+                                 f"{', '.join(sorted(known))}")
+        reports = reports[reports["target"] == target]
+        trials = trials[trials["targets"].fillna("").map(lambda cell: target in landscape.split_cell(cell))]
+    sel = clinical.select_reports(reports, disease=code)
+    tsel = landscape.filter_trials(trials, disease=code)
+    mentions = seed_mentions()
     report = DiseaseReport(code, NAMES.get(code, code), target, seed_sentences(mentions, code), sel, tsel)
-    report.references = _references(report, mentions)
+    report.references = _references(report)
     return report
 
 
-def _references(report: DiseaseReport, mentions: pd.DataFrame) -> dict[str, Reference]:
+def _references(report: DiseaseReport) -> dict[str, Reference]:
     refs: dict[str, Reference] = {}
     docs = report.sentences.drop_duplicates("doc_id")
     for r in docs.itertuples(index=False):
