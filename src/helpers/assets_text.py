@@ -20,6 +20,7 @@ table.wb-table th { background: #eef3f8; position: relative; }
 table.sortable th { cursor: pointer; }
 table.sortable th[aria-sort="ascending"]::after { content: " ▲"; }
 table.sortable th[aria-sort="descending"]::after { content: " ▼"; }
+table.wb-table td.long, .jp-RenderedHTMLCommon table.wb-table td.long { min-width: 16rem; }
 table.wb-table td.na { color: #8a8a8a; font-style: italic; }
 .wb-columns { display: flex; gap: 1rem; align-items: flex-start; }
 .wb-col { flex: 1 1 0; min-width: 0; border: 1px solid #ddd; border-radius: 4px; padding: .5rem .8rem; font: 13px/1.5 system-ui, sans-serif; }

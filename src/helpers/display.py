@@ -35,7 +35,8 @@ def html_table(df: pd.DataFrame, caption: str | None = None, sortable: bool = Tr
         cells = []
         for v in rec:
             text = cell_text(v)
-            cls = ' class="na"' if text == NOT_REPORTED else (' class="num"' if _is_number(v) else "")
+            cls = ' class="na"' if text == NOT_REPORTED else (' class="num"' if _is_number(v) else
+                                                                (' class="long"' if len(text) > 60 else ""))
             cells.append(f"<td{cls}>{html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
