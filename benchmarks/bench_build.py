@@ -48,7 +48,7 @@ def timed(cmd: list[str], env: dict, cwd: Path) -> tuple[float, str]:
 
 
 def planned_runs(root: Path) -> list[tuple[str, dict, str]]:
-    code = ("import json; from helpers.build import jobs_for, discover; "
+    code = ("import json; from helpers.report.build import jobs_for, discover; "
             "print(json.dumps([[str(j.notebook), j.parameters, j.key] for j in jobs_for(discover())]))")
     out = subprocess.run([sys.executable, "-c", code], env=env_for(root), capture_output=True, text=True, check=True)
     return [tuple(x) for x in json.loads(out.stdout)]

@@ -9,10 +9,10 @@ sentences made of vocabulary terms and filler), then times, in the same run:
     (re.IGNORECASE, word boundaries), finditer over the text;
 (b) floor: a bare pyahocorasick automaton (the annotator's own term keys) iterated over
     ``text.lower()``, counting hits and nothing else;
-(c) the full annotation, single process: ``helpers.concepts.annotate_columns()``, which
+(c) the full annotation, single process: ``helpers.text.concepts.annotate_columns()``, which
     returns every field of every mention (doc, concept, category, text, sentence,
     sentence index, offsets, negated) as one list per field;
-(d) the same as ``Mention`` records: ``helpers.concepts.annotate()``;
+(d) the same as ``Mention`` records: ``helpers.text.concepts.annotate()``;
 (e) with ``--workers N`` (N > 1): (c) in N processes, reported apart (parallel).
 
 Prints MB/s for each (best of --repeat runs for (b)-(e)), the ratios full/regex (target
@@ -35,8 +35,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import ahocorasick  # noqa: E402
 
-from helpers.concepts import _matcher, annotate, annotate_columns, load_vocabulary  # noqa: E402
-from helpers.vocab import ABBREVIATION, AMBIGUOUS, SYNONYM, Vocabulary  # noqa: E402
+from helpers.text.concepts import _matcher, annotate, annotate_columns, load_vocabulary  # noqa: E402
+from helpers.text.vocabulary import ABBREVIATION, AMBIGUOUS, SYNONYM, Vocabulary  # noqa: E402
 
 FILLER = (
     "The study was approved by the local ethics committee and all participants gave written informed consent.",

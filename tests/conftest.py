@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.paths import DOCUMENTS, ROOT
+from helpers.core.paths import DOCUMENTS, ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DOC_FIXTURES = FIXTURES / "documents"

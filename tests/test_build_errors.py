@@ -7,8 +7,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from helpers.build import build
-from helpers.errors import BuildError
+from helpers.report.build import build
+from helpers.core.errors import BuildError
 
 pytestmark = [pytest.mark.pipeline]
 

@@ -6,8 +6,8 @@ import json
 import subprocess
 import sys
 
-from helpers.__main__ import main
-from helpers.paths import ROOT
+from helpers.cli import main
+from helpers.core.paths import ROOT
 
 from .conftest import DOC_FIXTURES
 

@@ -2,7 +2,7 @@
 
 The synthetic reports are written as CSV and read through ``load_clinical_reports`` so they
 are typed and validated exactly like the shipped table. Expected values are worked out by
-hand from the rows below (or recomputed with ``helpers.stats``), never copied from output."""
+hand from the rows below (or recomputed with ``helpers.synthesis.proportions``), never copied from output."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ import pytest
 from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon, Rectangle
 
-from helpers import clinical
-from helpers import clinical_figures as cfig
-from helpers.errors import ParameterError
-from helpers.evidence import CLINICAL_COLUMNS, load_clinical_reports
-from helpers.stats import pooled_proportion, wilson_ci
+from helpers.synthesis import clinical
+from helpers.report import clinical_figures as cfig
+from helpers.core.errors import ParameterError
+from helpers.evidence.tables import CLINICAL_COLUMNS, load_clinical_reports
+from helpers.synthesis.proportions import pooled_proportion, wilson_ci
 
 # Design of the synthetic table (hand-checked expectations in the tests):
 #   grp1 = a2020 (4 SLE) ⊂ b2021 (6 SLE, conference abstract)   -> same cohort

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import yaml
 
-import helpers.concepts as C
-from helpers.concepts import (
+import helpers.text.concepts as C
+from helpers.text.concepts import (
     MENTION_COLUMNS,
     Mention,
     annotate,
@@ -23,8 +23,8 @@ from helpers.concepts import (
     load_vocabulary,
     mentions_frame,
 )
-from helpers.concepts import _sentence_bounds
-from helpers.vocab import fold_chars
+from helpers.text.concepts import _sentence_bounds
+from helpers.text.vocabulary import fold_chars
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = Path(__file__).parent / "fixtures" / "concepts" / "gold.yaml"
@@ -123,7 +123,7 @@ def test_workers_give_the_same_mentions(monkeypatch):
 
 
 def test_many_documents_across_batches(monkeypatch):
-    import helpers.concepts as C
+    import helpers.text.concepts as C
 
     monkeypatch.setattr(C, "_BATCH_CHARS", 50)
     docs = [(f"d{i}", f"Case {i}: systemic sclerosis\nand lupus nephritis.") for i in range(30)]

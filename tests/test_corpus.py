@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from helpers.corpus import build_corpus, completeness_table, short_citation, status_summary, manifest_table
-from helpers.models import Document, ManifestRow
+from helpers.library.corpus import build_corpus, completeness_table, short_citation, status_summary, manifest_table
+from helpers.core.models import Document, ManifestRow
 
 
 def doc(i: str, **kw) -> Document:

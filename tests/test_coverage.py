@@ -7,9 +7,11 @@ import re
 
 import pytest
 
-from helpers import coverage, coverage_figures
-from helpers.concepts import load_vocabulary
-from helpers.models import Document
+from helpers.synthesis import coverage
+
+from helpers.report import coverage_figures
+from helpers.text.concepts import load_vocabulary
+from helpers.core.models import Document
 
 from .test_cli import run_cli
 

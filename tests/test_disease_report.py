@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from helpers import disease_report as dr
-from helpers.diseases import disease_parameter_sets
-from helpers.paths import EVIDENCE
+from helpers.report import disease_report as dr
+from helpers.synthesis.diseases import disease_parameter_sets
+from helpers.core.paths import EVIDENCE
 
 
 def raw_rows(name: str) -> list[dict]:
@@ -71,7 +71,7 @@ def test_every_disease_with_evidence_gets_a_page_and_others_do_not():
 
 
 def test_target_filter_and_unknown_target():
-    from helpers.errors import ParameterError
+    from helpers.core.errors import ParameterError
 
     report = dr.build_report("SLE", "CD19/BCMA")
     assert set(report.clinical.reports["target"]) == {"CD19/BCMA"}

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import evidence
-from helpers.errors import IngestError, SchemaError
-from helpers.evidence import (
+from helpers.evidence import tables as evidence
+from helpers.core.errors import IngestError, SchemaError
+from helpers.evidence.tables import (
     CLINICAL_COLUMNS,
     TRIAL_COLUMNS,
     explode_diseases,
@@ -81,7 +81,7 @@ def test_whitespace_only_cell_is_na(tmp_path: Path) -> None:
 
 
 def test_default_path_is_the_repo_seed_folder(monkeypatch, tmp_path: Path) -> None:
-    assert evidence.EVIDENCE_DIR == Path(evidence.__file__).resolve().parents[2] / "seeds" / "evidence"
+    assert evidence.EVIDENCE_DIR == Path(evidence.__file__).resolve().parents[3] / "seeds" / "evidence"
     shutil.copy(CLINICAL, tmp_path / "clinical_reports.csv")
     shutil.copy(TRIALS, tmp_path / "trials.csv")
     monkeypatch.setattr(evidence, "EVIDENCE_DIR", tmp_path)
@@ -309,6 +309,6 @@ def test_validate_trials_round_trip_and_errors() -> None:
 
 
 def test_error_classes() -> None:
-    from helpers.errors import HelpersError
+    from helpers.core.errors import HelpersError
 
     assert issubclass(SchemaError, HelpersError) and issubclass(IngestError, HelpersError)

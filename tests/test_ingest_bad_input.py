@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from helpers.ingest import ingest_paths
+from helpers.sources import ingest_paths
 
 from .conftest import DOC_FIXTURES, SEED_FILES
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.ingest import parse_file
-from helpers.ingest.common import clean_doi, parse_date, split_keywords
-from helpers.ingest.detect import detect
+from helpers.sources import parse_file
+from helpers.sources.common import clean_doi, parse_date, split_keywords
+from helpers.sources.detect import detect
 
 from .conftest import DOC_FIXTURES
 

@@ -17,11 +17,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import landscape as L
-from helpers import landscape_figures as LF
-from helpers.errors import ParameterError
-from helpers.evidence import TRIAL_COLUMNS, load_trials
-from helpers.paths import REGISTRY_EXPORTS
+from helpers.synthesis import landscape as L
+from helpers.report import landscape_figures as LF
+from helpers.core.errors import ParameterError
+from helpers.evidence.tables import TRIAL_COLUMNS, load_trials
+from helpers.core.paths import REGISTRY_EXPORTS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REGISTRY = FIXTURES / "registry"

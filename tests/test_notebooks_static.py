@@ -9,8 +9,8 @@ import re
 import nbformat
 import pytest
 
-from helpers.build import declared_parameters, discover
-from helpers.paths import NOTEBOOKS
+from helpers.report.build import declared_parameters, discover
+from helpers.core.paths import NOTEBOOKS
 
 NOTEBOOK_FILES = discover(NOTEBOOKS)
 
@@ -51,7 +51,7 @@ def test_thin_clean_and_with_outputs(path):
 
 @pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.name)
 def test_declared_dependencies_exist(path):
-    from helpers.paths import ROOT
+    from helpers.core.paths import ROOT
 
     meta = nbformat.read(path, as_version=4).metadata.get("workbook", {})
     deps = meta.get("depends")

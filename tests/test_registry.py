@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers.errors import IngestError
-from helpers.evidence import TRIAL_COLUMNS, load_trials, validate_trials
-from helpers.registry import (
+from helpers.core.errors import IngestError
+from helpers.evidence.tables import TRIAL_COLUMNS, load_trials, validate_trials
+from helpers.sources.registry import (
     AUDIT_COLUMNS,
     IMPORT_COLUMNS,
     find_registry_exports,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.paths import ROOT
+from helpers.core.paths import ROOT
 
 from .browser import browser, serve, visit
 from .conftest import FIXTURES

@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 
-from helpers import seeds
-from helpers.ingest import ingest_paths, parse_file
-from helpers.paths import DOCUMENTS
+from helpers.sources import checksums as seeds
+from helpers.sources import ingest_paths, parse_file
+from helpers.core.paths import DOCUMENTS
 
 from .conftest import SEED_FILES
 
@@ -125,12 +125,12 @@ def test_changed_seed_is_reported_and_not_used(tmp_path, monkeypatch):
     folder.mkdir(parents=True)
     for p in SEED_FILES:
         shutil.copy(p, folder / p.name)
-    monkeypatch.setattr("helpers.seeds.ROOT", tmp_path)
-    monkeypatch.setattr("helpers.ingest.ROOT", tmp_path)
-    monkeypatch.setattr("helpers.paths.ROOT", tmp_path)
+    monkeypatch.setattr("helpers.sources.checksums.ROOT", tmp_path)
+    monkeypatch.setattr("helpers.sources.ROOT", tmp_path)
+    monkeypatch.setattr("helpers.core.paths.ROOT", tmp_path)
     manifest = tmp_path / "seeds" / "manifest.csv"
     seeds.write_manifest(folder, manifest)
-    monkeypatch.setattr("helpers.ingest.load_manifest", lambda: seeds.load_manifest(manifest))
+    monkeypatch.setattr("helpers.sources.load_manifest", lambda: seeds.load_manifest(manifest))
     changed = folder / SEED_FILES[0].name
     changed.write_text(changed.read_text(encoding="utf-8") + "\nedited", encoding="utf-8")
     (folder / SEED_FILES[1].name).unlink()

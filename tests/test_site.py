@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from helpers.build import build
+from helpers.report.build import build
 
 from .browser import browser, serve, visit
 

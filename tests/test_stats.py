@@ -10,8 +10,8 @@ from scipy.stats import norm
 from statsmodels.stats.meta_analysis import combine_effects
 from statsmodels.stats.proportion import proportion_confint
 
-from helpers.errors import HelpersError, ParameterError
-from helpers.stats import PooledProportion, clopper_pearson_ci, pooled_proportion, wilson_ci
+from helpers.core.errors import HelpersError, ParameterError
+from helpers.synthesis.proportions import PooledProportion, clopper_pearson_ci, pooled_proportion, wilson_ci
 
 CASES = [(0, 1), (0, 12), (1, 1), (3, 10), (7, 9), (15, 15), (42, 100), (1, 250)]
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import paths
-from helpers.errors import HelpersError, VocabularyError
-from helpers.vocab import (
+from helpers.core import paths
+from helpers.core.errors import HelpersError, VocabularyError
+from helpers.text.vocabulary import (
     DEFAULT_VOCABULARY_DIR,
     FOLD_WHOLE,
     _fold_chars_whole,
@@ -54,8 +54,8 @@ def test_default_path_follows_workbook_root(tmp_path):
     (folder / "extras.yaml").write_text(
         "category: extras\nconcepts:\n  - {code: XTRA, label: X, synonyms: [extra thing]}\n",
         encoding="utf-8")
-    code = ("from helpers.vocab import DEFAULT_VOCABULARY_DIR, load_vocabulary; "
-            "from helpers.concepts import annotate; "
+    code = ("from helpers.text.vocabulary import DEFAULT_VOCABULARY_DIR, load_vocabulary; "
+            "from helpers.text.concepts import annotate; "
             "print(DEFAULT_VOCABULARY_DIR); print(','.join(load_vocabulary().categories)); "
             "print(annotate([('d', 'An extra thing.')])[0].concept)")
     env = dict(os.environ, WORKBOOK_ROOT=str(tmp_path))

@@ -1,0 +1,125 @@
+"""Command line: `python -m helpers ingest|concepts|build|refresh|seeds ...`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from helpers.core.errors import HelpersError
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from helpers.report.build import dumps_json
+    from helpers.sources import ingest_paths
+
+    if not any(Path(p).exists() for p in args.paths):
+        print(f"error: none of the paths exist: {', '.join(args.paths)}; give files or folders of documents", file=sys.stderr)
+        return 2
+    result = ingest_paths(args.paths, max_mb=args.max_mb)
+    if args.json:
+        print(dumps_json(result.to_json()))
+    else:
+        for row in result.manifest:
+            print(f"{row.status:8} {row.source_file}: {row.reason}")
+        print(f"{len(result.documents)} document(s) from {len(result.manifest)} input(s)")
+    return 0
+
+
+def _concepts(args: argparse.Namespace) -> int:
+    from helpers.report.build import dumps_json
+    from helpers.text.concepts import MENTION_COLUMNS
+    from helpers.library.corpus import build_corpus
+    from helpers.synthesis.coverage import document_mentions
+    from helpers.sources import ingest_paths
+
+    if not any(Path(p).exists() for p in args.paths):
+        print(f"error: none of the paths exist: {', '.join(args.paths)}; give files or folders of documents", file=sys.stderr)
+        return 2
+    result = ingest_paths(args.paths, max_mb=args.max_mb)
+    docs = build_corpus(result.documents).documents
+    frame = document_mentions(docs)[MENTION_COLUMNS]
+    mentions = [{k: (bool(v) if k == "negated" else int(v) if k in ("start", "end", "sentence_index") else v)
+                 for k, v in row.items()} for row in frame.to_dict("records")]
+    if args.json:
+        print(dumps_json({"mentions": mentions, "manifest": [r.model_dump(mode="json") for r in result.manifest]}))
+    else:
+        for m in mentions:
+            flag = " (negated)" if m["negated"] else ""
+            print(f"{m['doc_id']}\t{m['category']}\t{m['concept']}\t{m['text']}{flag}")
+        print(f"{len(mentions)} mention(s) in {len(docs)} document(s)")
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from helpers.report.build import build
+
+    report = build(out_dir=Path(args.out), jobs=args.jobs, force=args.force)
+    print(f"executed {len(report.ran)} notebook run(s), reused {len(report.reused)} unchanged; "
+          f"{len(report.written)} page(s) in {args.out}/")
+    if report.ran:
+        print("executed: " + ", ".join(report.ran))
+    return 0
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    from helpers.report.build import refresh
+
+    for p in refresh([Path(n) for n in args.notebooks] or None):
+        print(f"refreshed {p.name}")
+    return 0
+
+
+def _seeds(args: argparse.Namespace) -> int:
+    from helpers.sources import checksums as seeds
+
+    if args.update:
+        for f in seeds.write_manifest():
+            print(f"recorded {f}")
+        return 0
+    problems = seeds.verify()
+    for p in problems:
+        print(f"{p.file}: {p.problem}")
+    if not problems:
+        print("all seeds match seeds/manifest.csv")
+    return 1 if problems else 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    ing = sub.add_parser("ingest", help="parse documents; prints documents + manifest")
+    ing.add_argument("paths", nargs="+", help="files or folders (a folder means every document in it)")
+    ing.add_argument("--json", action="store_true", help="print one JSON object {documents, manifest}")
+    ing.add_argument("--max-mb", type=float, default=20.0, help="largest document file accepted (default 20)")
+    ing.set_defaults(func=_ingest)
+    con = sub.add_parser("concepts", help="annotate documents with the vocabulary; prints the mentions")
+    con.add_argument("paths", nargs="+", help="files or folders of documents")
+    con.add_argument("--json", action="store_true", help='print {"mentions": [...], "manifest": [...]}')
+    con.add_argument("--max-mb", type=float, default=20.0, help="largest document file accepted (default 20)")
+    con.set_defaults(func=_concepts)
+    bld = sub.add_parser("build", help="execute the notebooks and write the HTML site")
+    bld.add_argument("--out", default="reports", help="site folder (default reports/)")
+    bld.add_argument("--jobs", type=int, default=None, help="notebooks run in parallel (default: CPU count)")
+    bld.add_argument("--force", action="store_true", help="execute every notebook even if its inputs are unchanged")
+    bld.set_defaults(func=_build)
+    ref = sub.add_parser("refresh", help="re-execute notebooks in place (their committed outputs)")
+    ref.add_argument("notebooks", nargs="*", help="notebooks to refresh (default: all)")
+    ref.set_defaults(func=_refresh)
+    sd = sub.add_parser("seeds", help="verify the seed checksums (or --update them)")
+    sd.add_argument("--update", action="store_true", help="record the current checksums in seeds/manifest.csv")
+    sd.set_defaults(func=_seeds)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except HelpersError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+
+

@@ -1,0 +1,567 @@
+"""Curated evidence tables: load, validate (pandera, lazy) and reshape.
+
+The column contract is ``seeds/evidence/SCHEMA-DRAFT.md``. Validation runs in two
+pandera passes so every problem in a file is reported at once, in one SchemaError:
+
+1. a *cell* pass on the raw strings (required, type, enum, pattern, range, unique);
+2. a *row* pass on the typed frame (cross-column rules such as n <= N).
+
+Cells that fail the first pass become NA before the second, so one bad cell is
+reported once. Row numbers are the CSV file's line numbers (header = line 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from helpers.core.errors import IngestError, SchemaError
+from helpers.core.paths import EVIDENCE, display_path
+
+EVIDENCE_DIR = EVIDENCE
+
+# ---------------------------------------------------------------- vocabularies
+
+DISEASE_CODES = ("SLE", "SSc", "IIM", "RA", "SjD", "AAV", "APS", "IgG4RD", "MCTD", "other")
+REPORT_TYPES = (
+    "case report", "case series", "phase 1", "phase 1/2", "phase 2", "conference abstract",
+)
+TARGETS = ("CD19", "BCMA", "CD19/BCMA", "CD20", "CD19/CD20", "CD7", "other")
+CELL_SOURCES = ("autologous", "allogeneic")
+CELL_TYPES = ("CAR-T", "CAR-NK", "CAAR-T", "CAR-Treg", "gammadelta CAR-T")
+PAEDIATRIC = ("yes", "no", "mixed")
+EFFICACY_MEASURES = (
+    "DORIS remission", "LLDAS", "SLEDAI-2K 0", "complete renal response",
+    "ACR-EULAR major TIS", "mRSS decrease", "ACR20", "ACR50", "DAS28 remission",
+    "ESSDAI decrease", "BVAS 0", "clinical remission", "other",
+)
+TRIAL_STATUSES = (
+    "NOT_YET_RECRUITING", "RECRUITING", "ENROLLING_BY_INVITATION", "ACTIVE_NOT_RECRUITING",
+    "COMPLETED", "SUSPENDED", "TERMINATED", "WITHDRAWN", "UNKNOWN",
+)
+TRIAL_PHASES = ("EARLY_PHASE1", "PHASE1", "PHASE1/PHASE2", "PHASE2", "PHASE3", "NA")
+SPONSOR_TYPES = ("industry", "academic")
+YES_NO = ("yes", "no")
+
+REGISTRY_ID_PATTERNS: dict[str, str] = {
+    "ClinicalTrials.gov": r"NCT\d{8}",
+    "ChiCTR": r"ChiCTR(?:-[A-Z]{2,5}-)?\d{8,10}",
+    "EudraCT": r"\d{4}-\d{6}-\d{2}",
+    "CTIS (EU CT)": r"\d{4}-\d{6}-\d{2}-\d{2}",
+    "ISRCTN": r"ISRCTN\d{8}",
+    "DRKS": r"DRKS\d{8}",
+    "jRCT": r"jRCT[a-z]?\d{9,10}",
+    "ANZCTR": r"ACTRN\d{14}",
+    "CTRI": r"CTRI/\d{4}/\d{2,3}/\d{6}",
+    "CRiS": r"KCT\d{7}",
+}
+REGISTRY_ID_RE = re.compile("|".join(f"(?:{p})" for p in REGISTRY_ID_PATTERNS.values()))
+REGISTRY_ID_HELP = ("NCT + 8 digits, ChiCTR..., EudraCT 2022-000123-45, CTIS 2023-503456-12-00, "
+                    "ISRCTN/DRKS/jRCT/ACTRN/CTRI/KCT ids")
+
+CLINICAL_COLUMNS = (
+    "report_id", "first_author", "year", "journal", "pmid", "doi", "nct_id", "source_url",
+    "report_type", "diseases", "disease_detail", "n_patients", "paediatric", "target",
+    "product", "cell_source", "cell_type", "costim_domain", "dose", "lymphodepletion",
+    "follow_up_months", "follow_up_note", "efficacy_measure", "efficacy_n_responding",
+    "efficacy_n_evaluable", "efficacy_timepoint", "dfr_n", "dfr_N", "crs_n", "crs_N",
+    "crs_max_grade", "crs_grade3plus_n", "icans_n", "icans_N", "icans_max_grade",
+    "icans_grade3plus_n", "serious_infections_n", "bcell_reconstitution", "overlap_group",
+    "overlap_note", "notes",
+)
+TRIAL_COLUMNS = (
+    "registry_id", "title", "status", "phase", "sponsor", "sponsor_type", "countries",
+    "conditions", "diseases", "targets", "cell_type", "cell_source", "product",
+    "start_date", "enrollment", "min_age", "paediatric_eligible", "source_url",
+)
+
+# ---------------------------------------------------------------- cell checks
+
+
+@dataclass(frozen=True)
+class CellRule:
+    """One element-wise rule on a raw (string) cell; ``hint`` says what to write."""
+
+    hint: str
+    test: Callable[[str], bool]
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """How one CSV column is typed and checked."""
+
+    name: str
+    kind: str = "str"  # "str" | "int" | "float"
+    required: bool = False
+    unique: bool = False
+    rules: tuple[CellRule, ...] = field(default_factory=tuple)
+
+
+def _fullmatch(pattern: str) -> Callable[[str], bool]:
+    regex = re.compile(pattern)
+    return lambda value: regex.fullmatch(value) is not None
+
+
+def _one_of(allowed: Sequence[str], what: str = "") -> CellRule:
+    listed = ", ".join(f"'{a}'" for a in allowed)
+    return CellRule(f"{what}must be one of {listed}", lambda value: value in allowed)
+
+
+def _int_between(low: int, high: int | None = None) -> CellRule:
+    def test(value: str) -> bool:
+        if not (value.isascii() and value.isdigit()):
+            return False
+        return low <= int(value) and (high is None or int(value) <= high)
+
+    text = f"from {low} to {high}" if high is not None else f">= {low}"
+    return CellRule(f"must be a whole number {text} (digits only)", test)
+
+
+def _split_ok(value: str) -> bool:
+    """A ';'-list with no empty items and no spaces around ';'."""
+    items = value.split(";")
+    return all(item and item == item.strip() for item in items)
+
+
+def _list_of(test: Callable[[str], bool], hint: str) -> CellRule:
+    return CellRule(
+        f"must be a ';'-separated list (no spaces around ';', no empty items) of {hint}",
+        lambda value: _split_ok(value) and all(test(item) for item in value.split(";")),
+    )
+
+
+DISEASE_PAIR_RE = re.compile(r"(?P<code>[A-Za-z0-9]+):(?P<n>\d+)")
+
+
+def parse_diseases(cell: str) -> list[tuple[str, int]]:
+    """Parse ``SLE:8;SSc:4`` into ``[("SLE", 8), ("SSc", 4)]``; ValueError when malformed."""
+    pairs: list[tuple[str, int]] = []
+    for item in cell.split(";"):
+        match = DISEASE_PAIR_RE.fullmatch(item)
+        if match is None or match["code"] not in DISEASE_CODES:
+            raise ValueError(f"bad disease item {item!r}")
+        pairs.append((match["code"], int(match["n"])))
+    codes = [code for code, _ in pairs]
+    if len(set(codes)) != len(codes):
+        raise ValueError("a disease code appears twice")
+    return pairs
+
+
+def _diseases_ok(cell: str) -> bool:
+    try:
+        parse_diseases(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _follow_up_ok(value: str) -> bool:
+    return re.fullmatch(r"\d+(\.\d)?", value) is not None
+
+
+def _date_ok(value: str) -> bool:
+    match = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", value)
+    if match is None:
+        return False
+    month_ok = 1 <= int(match[2]) <= 12
+    return month_ok and (match[3] is None or 1 <= int(match[3]) <= 31)
+
+
+URL_RULE = _list_of(_fullmatch(r"https?://[^\s;]+"),
+                   "the http(s) URL(s) of the page(s) the facts were read from")
+REGISTRY_ID_RULE = CellRule(f"must be a registry id ({REGISTRY_ID_HELP})",
+                            lambda v: REGISTRY_ID_RE.fullmatch(v) is not None)
+DISEASE_LIST_RULE = _list_of(lambda v: v in DISEASE_CODES, "codes " + ", ".join(DISEASE_CODES))
+COUNT = (_int_between(0),)
+GRADE = (_int_between(0, 5),)
+
+CLINICAL_SPECS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("report_id", required=True, unique=True, rules=(
+        CellRule("must be surname + 4-digit year + optional letter, lower-case ascii "
+                 "(e.g. 'mackensen2022', 'muller2024a'), unique in the table",
+                 _fullmatch(r"[a-z]+\d{4}[a-z]?")),)),
+    ColumnSpec("first_author", rules=(
+        CellRule("must be 'Surname Initials' as on PubMed (e.g. 'Mackensen A'; 'Wang' when the source "
+                 "shows no initials), without dots or commas",
+                 _fullmatch(r"[^\W\d_][\w'’ -]*?(?: [A-Z]{1,4})?")),)),
+    ColumnSpec("year", "int", rules=(_int_between(2019, 2026),)),
+    ColumnSpec("journal"),
+    ColumnSpec("pmid", rules=(CellRule("must be the PubMed id, digits only", _fullmatch(r"[1-9]\d{0,8}")),)),
+    ColumnSpec("doi", rules=(CellRule("must be a bare DOI starting '10.' (no 'https://doi.org/' prefix)",
+                                      _fullmatch(r"10\.\d{4,9}/\S+")),)),
+    ColumnSpec("nct_id", rules=(_list_of(lambda v: REGISTRY_ID_RE.fullmatch(v) is not None,
+                                         f"registry ids ({REGISTRY_ID_HELP})"),)),
+    ColumnSpec("source_url", required=True, rules=(URL_RULE,)),
+    ColumnSpec("report_type", required=True, rules=(_one_of(REPORT_TYPES),)),
+    ColumnSpec("diseases", rules=(CellRule(
+        "must be CODE:n pairs separated by ';' (e.g. 'SLE:8;SSc:4'), each code once, codes "
+        + ", ".join(DISEASE_CODES), _diseases_ok),)),
+    ColumnSpec("disease_detail"),
+    ColumnSpec("n_patients", "int", required=True, rules=(_int_between(1),)),
+    ColumnSpec("paediatric", rules=(_one_of(PAEDIATRIC),)),
+    ColumnSpec("target", rules=(_one_of(TARGETS),)),
+    ColumnSpec("product"),
+    ColumnSpec("cell_source", rules=(_one_of(CELL_SOURCES),)),
+    ColumnSpec("cell_type", rules=(_one_of(CELL_TYPES),)),
+    ColumnSpec("costim_domain", rules=(_list_of(lambda v: bool(v), "domains, e.g. 'CD28;4-1BB'"),)),
+    ColumnSpec("dose"),
+    ColumnSpec("lymphodepletion"),
+    ColumnSpec("follow_up_months", "float", rules=(CellRule(
+        "must be months >= 0 with at most 1 decimal (convert days /30.44, weeks /4.35)", _follow_up_ok),)),
+    ColumnSpec("follow_up_note"),
+    ColumnSpec("efficacy_measure", rules=(_one_of(EFFICACY_MEASURES),)),
+    ColumnSpec("efficacy_n_responding", "int", rules=COUNT),
+    ColumnSpec("efficacy_n_evaluable", "int", rules=COUNT),
+    ColumnSpec("efficacy_timepoint"),
+    ColumnSpec("dfr_n", "int", rules=COUNT),
+    ColumnSpec("dfr_N", "int", rules=COUNT),
+    ColumnSpec("crs_n", "int", rules=COUNT),
+    ColumnSpec("crs_N", "int", rules=COUNT),
+    ColumnSpec("crs_max_grade", "int", rules=GRADE),
+    ColumnSpec("crs_grade3plus_n", "int", rules=COUNT),
+    ColumnSpec("icans_n", "int", rules=COUNT),
+    ColumnSpec("icans_N", "int", rules=COUNT),
+    ColumnSpec("icans_max_grade", "int", rules=GRADE),
+    ColumnSpec("icans_grade3plus_n", "int", rules=COUNT),
+    ColumnSpec("serious_infections_n", "int", rules=COUNT),
+    ColumnSpec("bcell_reconstitution"),
+    ColumnSpec("overlap_group", rules=(CellRule("must be a lower-case key such as 'erlangen-cd19'",
+                                                _fullmatch(r"[a-z0-9][a-z0-9-]*")),)),
+    ColumnSpec("overlap_note"),
+    ColumnSpec("notes"),
+)
+
+TRIAL_SPECS: tuple[ColumnSpec, ...] = (
+    ColumnSpec("registry_id", required=True, unique=True, rules=(REGISTRY_ID_RULE,)),
+    ColumnSpec("title"),
+    ColumnSpec("status", rules=(_one_of(TRIAL_STATUSES, "must be the ClinicalTrials.gov API value: "),)),
+    ColumnSpec("phase", rules=(_one_of(TRIAL_PHASES),)),
+    ColumnSpec("sponsor"),
+    ColumnSpec("sponsor_type", rules=(_one_of(SPONSOR_TYPES),)),
+    ColumnSpec("countries", rules=(_list_of(lambda v: bool(v), "English country names"),)),
+    ColumnSpec("conditions", rules=(_list_of(lambda v: bool(v), "conditions as registered"),)),
+    ColumnSpec("diseases", rules=(DISEASE_LIST_RULE,)),
+    ColumnSpec("targets", rules=(_list_of(_fullmatch(r"[A-Za-z0-9-]+(?:/[A-Za-z0-9-]+)*"),
+                                          "targets such as CD19, BCMA, CD19/BCMA"),)),
+    ColumnSpec("cell_type", rules=(_one_of(CELL_TYPES),)),
+    ColumnSpec("cell_source", rules=(_one_of(CELL_SOURCES),)),
+    ColumnSpec("product"),
+    ColumnSpec("start_date", rules=(CellRule("must be YYYY-MM or YYYY-MM-DD", _date_ok),)),
+    ColumnSpec("enrollment", "int", rules=COUNT),
+    ColumnSpec("min_age", rules=(CellRule("must be as registered, e.g. '18 Years', '6 Months'",
+                                          _fullmatch(r"\d+ (Years?|Months?|Weeks?|Days?)")),)),
+    ColumnSpec("paediatric_eligible", rules=(_one_of(YES_NO),)),
+    ColumnSpec("source_url", required=True, rules=(URL_RULE,)),
+)
+
+# ---------------------------------------------------------------- row checks
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A cross-column rule: ``bad(df)`` marks failing rows; ``column`` is where to fix."""
+
+    rule_id: str
+    column: str
+    bad: Callable[[pd.DataFrame], pd.Series]
+    hint: Callable[[pd.Series], str]
+
+
+def _gt(df: pd.DataFrame, a: str, b: str) -> pd.Series:
+    return (df[a] > df[b]).fillna(False).astype(bool)
+
+
+def _le_rule(a: str, b: str) -> RowRule:
+    return RowRule(f"{a}<={b}", a, lambda df: _gt(df, a, b),
+                   lambda row: f"must be <= {b} ({row[b]}); check both counts against the source")
+
+
+def _needs_rule(a: str, b: str, what: str) -> RowRule:
+    return RowRule(f"{a} needs {b}", a, lambda df: (df[a].notna() & df[b].isna()).astype(bool),
+                   lambda row: f"is given but {b} is empty; {what}")
+
+
+def _disease_sum(cell: object) -> object:
+    if pd.isna(cell):
+        return pd.NA
+    try:
+        return sum(n for _, n in parse_diseases(str(cell)))
+    except ValueError:
+        return pd.NA
+
+
+def _diseases_sum_bad(df: pd.DataFrame) -> pd.Series:
+    sums = df["diseases"].map(_disease_sum).astype("Int64")
+    return (sums != df["n_patients"]).fillna(False).astype(bool)
+
+
+def _type_size_bad(df: pd.DataFrame) -> pd.Series:
+    case_report = (df["report_type"] == "case report") & (df["n_patients"] != 1)
+    series = (df["report_type"] == "case series") & (df["n_patients"] < 2)
+    return (case_report | series).fillna(False).astype(bool)
+
+
+def _grade_rules(prefix: str) -> tuple[RowRule, ...]:
+    n, grade, g3 = f"{prefix}_n", f"{prefix}_max_grade", f"{prefix}_grade3plus_n"
+    return (
+        _le_rule(g3, n),
+        RowRule(f"{grade} vs {n}", grade,
+                lambda df: (((df[grade] == 0) & (df[n] > 0)) | ((df[grade] > 0) & (df[n] == 0)))
+                .fillna(False).astype(bool),
+                lambda row: f"must be 0 exactly when {n} is 0 ({n} = {row[n]})"),
+        RowRule(f"{grade} vs {g3}", grade,
+                lambda df: (((df[grade] >= 3) & (df[g3] == 0)) | ((df[grade] < 3) & (df[g3] > 0)))
+                .fillna(False).astype(bool),
+                lambda row: f"must be >= 3 exactly when {g3} > 0 ({g3} = {row[g3]})"),
+    )
+
+
+CLINICAL_ROW_RULES: tuple[RowRule, ...] = (
+    RowRule("diseases sum", "diseases", _diseases_sum_bad,
+            lambda row: f"counts must add up to n_patients ({row['n_patients']})"),
+    RowRule("report_type size", "report_type", _type_size_bad,
+            lambda row: f"does not fit n_patients ({row['n_patients']}): 'case report' is 1 patient, "
+                        "'case series' 2 or more"),
+    _le_rule("efficacy_n_responding", "efficacy_n_evaluable"),
+    _le_rule("dfr_n", "dfr_N"),
+    _le_rule("crs_n", "crs_N"),
+    _le_rule("icans_n", "icans_N"),
+    *_grade_rules("crs"),
+    *_grade_rules("icans"),
+    *(_le_rule(col, "n_patients") for col in
+      ("efficacy_n_evaluable", "dfr_N", "crs_N", "icans_N", "serious_infections_n")),
+    # a count without its denominator is allowed (sources often omit it; never guessed),
+    # but a responder count must say what response it counts
+    _needs_rule("efficacy_n_responding", "efficacy_measure", "name the response measure"),
+)
+
+
+def age_in_years(min_age: str) -> float | None:
+    """``'18 Years'`` -> 18.0, ``'6 Months'`` -> 0.5; None when not parseable."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(Year|Month|Week|Day|Hour|Minute)s?\s*", min_age, re.I)
+    if match is None:
+        return None
+    per_year = {"year": 1, "month": 12, "week": 52.18, "day": 365.25, "hour": 8766, "minute": 525960}
+    return float(match[1]) / per_year[match[2].lower()]
+
+
+def _paediatric_bad(df: pd.DataFrame) -> pd.Series:
+    def bad(row: pd.Series) -> bool:
+        if pd.isna(row["min_age"]) or pd.isna(row["paediatric_eligible"]):
+            return False
+        years = age_in_years(str(row["min_age"]))
+        return years is not None and (years < 18) != (row["paediatric_eligible"] == "yes")
+
+    if df.empty:
+        return pd.Series(False, index=df.index, dtype=bool)
+    return df.apply(bad, axis=1).astype(bool)
+
+
+TRIAL_ROW_RULES: tuple[RowRule, ...] = (
+    RowRule("paediatric vs min_age", "paediatric_eligible", _paediatric_bad,
+            lambda row: f"does not fit min_age '{row['min_age']}': 'yes' exactly when the minimum age is < 18"),
+)
+
+# ---------------------------------------------------------------- reading
+
+
+def _header_problems(header: list[str], columns: Sequence[str]) -> list[str]:
+    missing = [c for c in columns if c not in header]
+    extra = [c for c in header if c not in columns]
+    problems = [f"missing column '{c}'" for c in missing]
+    problems += [f"unexpected column '{c}'" for c in extra]
+    dupes = sorted({c for c in header if header.count(c) > 1})
+    problems += [f"column '{c}' appears more than once" for c in dupes]
+    if not problems and list(header) != list(columns):
+        problems.append("columns are out of order")
+    return problems
+
+
+def read_raw_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
+    """Read a CSV as stripped strings (empty -> NA), indexed by the record's first line number."""
+    name = display_path(path)
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if header is None:
+                raise SchemaError(f"{name}: the file is empty; write the header row:\n{','.join(columns)}")
+            problems = _header_problems([h.strip() for h in header], columns)
+            if problems:
+                raise SchemaError(f"{name}, line 1 (header): " + "; ".join(problems)
+                                  + f". The header must be exactly:\n{','.join(columns)}")
+            records, lines, ragged = [], [], []
+            next_line = reader.line_num + 1
+            for record in reader:
+                if any(cell.strip() for cell in record):
+                    if len(record) != len(columns):
+                        ragged.append(f"  - {name}, line {next_line}: {len(record)} fields instead of "
+                                      f"{len(columns)}; quote values that contain a comma")
+                    else:
+                        records.append([cell.strip() for cell in record])
+                        lines.append(next_line)
+                next_line = reader.line_num + 1
+    except FileNotFoundError as exc:
+        raise IngestError(f"{name}: file not found; create it (header row as in "
+                          "seeds/evidence/SCHEMA-DRAFT.md) or pass the path of the table") from exc
+    except UnicodeDecodeError as exc:
+        raise IngestError(f"{name}: not UTF-8 ({exc.reason} at byte {exc.start}); save the file as UTF-8") from exc
+    except csv.Error as exc:
+        raise SchemaError(f"{name}: CSV syntax error ({exc}); check the quoting") from exc
+    if ragged:
+        raise SchemaError(f"{name}: {len(ragged)} malformed rows:\n" + "\n".join(ragged))
+    frame = pd.DataFrame(records, columns=list(columns), index=pd.Index(lines, name="line"), dtype="string")
+    return frame.replace("", pd.NA)
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _cell_schema(specs: Sequence[ColumnSpec]) -> pa.DataFrameSchema:
+    columns = {
+        spec.name: pa.Column(
+            pd.StringDtype(),
+            checks=[pa.Check(rule.test, element_wise=True, name=rule.hint) for rule in spec.rules],
+            nullable=not spec.required,
+            unique=spec.unique,
+        )
+        for spec in specs
+    }
+    return pa.DataFrameSchema(columns, strict=True, ordered=True)
+
+
+def _row_schema(rules: Sequence[RowRule]) -> pa.DataFrameSchema:
+    checks = [pa.Check(lambda df, r=rule: ~r.bad(df), name=rule.rule_id) for rule in rules]
+    return pa.DataFrameSchema(checks=checks)
+
+
+def _failures(schema: pa.DataFrameSchema, frame: pd.DataFrame) -> pd.DataFrame:
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        return exc.failure_cases
+    return pd.DataFrame(columns=["column", "check", "failure_case", "index"])
+
+
+def _cell_messages(failures: pd.DataFrame) -> list[tuple[int, str, str]]:
+    """(line, column, message) for each failing cell."""
+    out = []
+    for row in failures.itertuples(index=False):
+        if pd.isna(row.index):
+            out.append((0, str(row.column), f"column '{row.column}': {row.check} ({row.failure_case})"))
+            continue
+        if row.check == "not_nullable":
+            hint = "is empty but required; fill it from the source"
+        elif row.check == "field_uniqueness":
+            hint = "appears on more than one row; ids must be unique (add a letter: 'muller2024a')"
+        else:
+            hint = str(row.check)
+        value = "" if pd.isna(row.failure_case) else str(row.failure_case)
+        out.append((int(row.index), str(row.column), f"column '{row.column}', value '{value}': {hint}"))
+    return out
+
+
+def _blank_failed_cells(raw: pd.DataFrame, failures: pd.DataFrame) -> pd.DataFrame:
+    cleaned = raw.copy()
+    for row in failures.itertuples(index=False):
+        if not pd.isna(row.index) and row.column in cleaned.columns and row.check != "field_uniqueness":
+            cleaned.loc[int(row.index), row.column] = pd.NA
+    return cleaned
+
+
+def _typed(raw: pd.DataFrame, specs: Sequence[ColumnSpec]) -> pd.DataFrame:
+    """Convert validated strings to their column types (string / Int64 / Float64)."""
+    typed = raw.copy()
+    for spec in specs:
+        if spec.kind == "int":
+            typed[spec.name] = pd.to_numeric(raw[spec.name], errors="coerce").astype("Int64")
+        elif spec.kind == "float":
+            typed[spec.name] = pd.to_numeric(raw[spec.name], errors="coerce").astype("Float64")
+        else:
+            typed[spec.name] = raw[spec.name].astype("string")
+    return typed
+
+
+def _row_messages(failures: pd.DataFrame, rules: Sequence[RowRule],
+                  typed: pd.DataFrame) -> list[tuple[int, str, str]]:
+    by_id = {rule.rule_id: rule for rule in rules}
+    seen = sorted({(int(r.index), str(r.check)) for r in failures.itertuples(index=False)
+                   if not pd.isna(r.index) and str(r.check) in by_id})
+    out = []
+    for line, rule_id in seen:
+        rule = by_id[rule_id]
+        row = typed.loc[line].astype(object).where(typed.loc[line].notna(), "empty")
+        out.append((line, rule.column, f"column '{rule.column}', value '{row[rule.column]}': {rule.hint(row)}"))
+    return out
+
+
+def validate_table(raw: pd.DataFrame, specs: Sequence[ColumnSpec], rules: Sequence[RowRule],
+                   source: str) -> pd.DataFrame:
+    """Validate a raw string frame (index = line numbers); return it typed or raise SchemaError."""
+    cell_failures = _failures(_cell_schema(specs), raw)
+    typed = _typed(_blank_failed_cells(raw, cell_failures), specs)
+    row_failures = _failures(_row_schema(rules), typed)
+    messages = _cell_messages(cell_failures) + _row_messages(row_failures, rules, typed)
+    if messages:
+        order = {spec.name: i for i, spec in enumerate(specs)}
+        messages.sort(key=lambda m: (m[0], order.get(m[1], len(order)), m[2]))
+        lines = [f"  - {source}, line {line}, {text}" for line, _, text in messages]
+        raise SchemaError(
+            f"{source}: {len(lines)} problem(s); fix them in the CSV "
+            "(line numbers count the header as line 1):\n" + "\n".join(lines)
+        )
+    key = specs[0].name
+    return typed.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+def _load(path: Path | str | None, default: str, specs: Sequence[ColumnSpec],
+          rules: Sequence[RowRule]) -> pd.DataFrame:
+    file = Path(path) if path is not None else EVIDENCE_DIR / default
+    raw = read_raw_csv(file, [spec.name for spec in specs])
+    return validate_table(raw, specs, rules, display_path(file))
+
+
+def load_clinical_reports(path: Path | str | None = None) -> pd.DataFrame:
+    """Load and validate ``clinical_reports.csv``; sorted by report_id."""
+    return _load(path, "clinical_reports.csv", CLINICAL_SPECS, CLINICAL_ROW_RULES)
+
+
+def load_trials(path: Path | str | None = None) -> pd.DataFrame:
+    """Load and validate ``trials.csv``; sorted by registry_id."""
+    return _load(path, "trials.csv", TRIAL_SPECS, TRIAL_ROW_RULES)
+
+
+def _as_raw_strings(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """A typed frame back to CSV-like strings, indexed as the lines it would be written to."""
+    raw = pd.DataFrame(index=pd.RangeIndex(2, len(df) + 2, name="line"))
+    for column in columns:
+        values = df[column].reset_index(drop=True) if column in df.columns else pd.Series(pd.NA, index=range(len(df)))
+        raw[column] = [pd.NA if pd.isna(v) else str(v) for v in values]
+    return raw.astype("string")
+
+
+def validate_trials(df: pd.DataFrame, source: str = "trials table") -> pd.DataFrame:
+    """Validate an in-memory trials frame (e.g. after ``registry.merge_trials``)."""
+    return validate_table(_as_raw_strings(df, TRIAL_COLUMNS), TRIAL_SPECS, TRIAL_ROW_RULES, source)
+
+
+def explode_diseases(df: pd.DataFrame) -> pd.DataFrame:
+    """Long table (report_id, disease, n), one row per disease of each report, sorted."""
+    rows = []
+    for report_id, cell in zip(df["report_id"], df["diseases"]):
+        if pd.isna(cell):
+            continue
+        try:
+            rows += [(report_id, code, n) for code, n in parse_diseases(str(cell))]
+        except ValueError as exc:
+            raise SchemaError(f"report {report_id}: diseases {cell!r} ({exc}); "
+                              "load the table with load_clinical_reports to see every problem") from exc
+    long = pd.DataFrame(rows, columns=["report_id", "disease", "n"])
+    long = long.astype({"report_id": "string", "disease": "string", "n": "Int64"})
+    return long.sort_values(["report_id", "disease"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,1 @@
+"""Stage 6, report: figures, tables, narrative, notebook parameters and the site build."""

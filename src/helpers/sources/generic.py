@@ -1,0 +1,31 @@
+"""Fallback for any other text: identifiers found anywhere (DOI, PMID, PMCID, NCT), an
+`Abstract` section and `Keywords:` line when present. Nothing else is guessed."""
+
+from __future__ import annotations
+
+import re
+
+from helpers.sources.common import (
+    DOI_RE, NCT_RE, PMCID_RE, PMID_RE, clean_doi, content_lines, dedupe_paragraphs, first, section_after,
+    split_keywords,
+)
+
+
+def parse(text: str) -> dict:
+    """Identifiers and clearly labelled blocks only."""
+    lines = content_lines(text)
+    kw = next((ln for ln in lines if re.match(r"^keywords?\s*:", ln, re.I)), None)
+    title = next((m.group(1).strip() for ln in lines[:20] if (m := re.match(r"^title\s*:\s*(.+)$", ln, re.I))), None)
+    return {
+        "title": title,
+        "doi": clean_doi(first(DOI_RE, text)),
+        "pmid": first(PMID_RE, text),
+        "pmcid": first(PMCID_RE, text),
+        "nct_ids": sorted(set(NCT_RE.findall(text))),
+        "abstract": "\n\n".join(dedupe_paragraphs(section_after(lines, "Abstract"))) or None,
+        "keywords": split_keywords(kw) if kw else [],
+    }
+
+
+def has_content(fields: dict) -> bool:
+    return any(fields.get(k) for k in ("title", "doi", "pmid", "pmcid", "nct_ids", "abstract"))

@@ -1,0 +1,1 @@
+"""Stage 5, synthesis: pure functions on snapshot tables (proportions, clinical, landscape, coverage)."""
