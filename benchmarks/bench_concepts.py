@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import ahocorasick  # noqa: E402
 
-from helpers.text.concepts import _matcher, annotate, annotate_columns, load_vocabulary  # noqa: E402
+from helpers.text.concepts import annotate, annotate_columns, load_vocabulary, prepare  # noqa: E402
 from helpers.text.vocabulary import ABBREVIATION, AMBIGUOUS, SYNONYM, Vocabulary  # noqa: E402
 
 FILLER = (
@@ -145,7 +145,7 @@ def bench_regex(text: str, vocab: Vocabulary) -> tuple[float, int]:
 
 def bench_floor(text: str, vocab: Vocabulary, repeat: int) -> tuple[float, int]:
     """Best of ``repeat``: lower-case the text and iterate every automaton hit."""
-    m = _matcher(vocab)
+    m = prepare(vocab)
     automaton = ahocorasick.Automaton()
     for key, pid in m.key_of.items():
         if m.is_term[pid]:

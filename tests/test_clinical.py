@@ -17,7 +17,8 @@ from matplotlib.patches import Polygon, Rectangle
 from helpers.synthesis import clinical
 from helpers.report import clinical_figures as cfig
 from helpers.core.errors import ParameterError
-from helpers.evidence.tables import CLINICAL_COLUMNS, load_clinical_reports
+from helpers.core.codes import CLINICAL_COLUMNS
+from helpers.evidence.tables import load_clinical_reports
 from helpers.synthesis.proportions import pooled_proportion, wilson_ci
 
 # Design of the synthetic table (hand-checked expectations in the tests):

@@ -17,13 +17,17 @@ import helpers.text.concepts as C
 from helpers.text.concepts import (
     MENTION_COLUMNS,
     Mention,
+    abbreviations,
     annotate,
     annotate_columns,
     annotate_frame,
+    folding,
     load_vocabulary,
     mentions_frame,
+    sentences,
 )
-from helpers.text.concepts import _sentence_bounds
+from helpers.text.concepts.negation import POST, PRE, TERM, coordinated, negations
+from helpers.text.concepts.sentences import sentence_bounds
 from helpers.text.vocabulary import fold_chars
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,7 +119,7 @@ def test_columns_and_frame_hold_the_same_mentions():
 
 
 def test_workers_give_the_same_mentions(monkeypatch):
-    monkeypatch.setattr(C, "_BATCH_CHARS", 3000)
+    monkeypatch.setattr(folding, "BATCH_CHARS", 3000)
     items = yaml.safe_load(GOLD.read_text(encoding="utf-8"))
     docs = [(f"{i['id']}-{k}", i["text"]) for k in range(3) for i in items]
     assert annotate(docs, workers=2) == annotate(docs)
@@ -123,9 +127,7 @@ def test_workers_give_the_same_mentions(monkeypatch):
 
 
 def test_many_documents_across_batches(monkeypatch):
-    import helpers.text.concepts as C
-
-    monkeypatch.setattr(C, "_BATCH_CHARS", 50)
+    monkeypatch.setattr(folding, "BATCH_CHARS", 50)
     docs = [(f"d{i}", f"Case {i}: systemic sclerosis\nand lupus nephritis.") for i in range(30)]
     mentions = annotate(docs)
     assert len(mentions) == 60
@@ -160,12 +162,12 @@ def test_whole_words_only():
 def test_greek_letters():
     for text in ("γδ T cells", "gamma delta T cells", "gamma-delta T cells", "γδ CAR-T cells",
                  "ΓΔ T cells"):
-        assert concepts(f"Allogeneic {text} were infused.") == {"ALLO", "GDT"}, text
+        assert concepts(f"Allogeneic {text} were infused.") == {"allogeneic", "gammadelta-CAR-T"}, text
 
 
 def test_line_breaks_and_hyphenation_inside_terms():
     text = "Autologous CAR-\nT cells in systemic\n   sclerosis and lupus\r\nnephritis."
-    assert found(text) == [("AUTO", "Autologous"), ("CAR-T", "CAR-\nT cells"),
+    assert found(text) == [("autologous", "Autologous"), ("CAR-T", "CAR-\nT cells"),
                            ("SSc", "systemic\n   sclerosis"), ("LN", "lupus\r\nnephritis")]
 
 
@@ -253,7 +255,7 @@ def test_ambiguous_aav_and_crs():
 def test_sentence_scoped_context_for_cell_platforms():
     assert concepts("Regulatory T cells are reduced in SLE.") == {"SLE"}
     assert concepts("Alternative cell sources include regulatory T cells and γδ T cells.") == {
-        "CAR-Treg", "GDT"}
+        "CAR-Treg", "gammadelta-CAR-T"}
 
 
 # --------------------------------------------------------------------------- negation
@@ -293,7 +295,7 @@ def test_sentence_splitting_keeps_abbreviations_and_decimals():
     assert mentions["SLE"].sentence.endswith("by 2.5 points.")
     assert mentions["SSc"].sentence_index == 1
     assert mentions["CD19"].sentence == "CD19 was targeted."
-    bounds = _sentence_bounds(text)
+    bounds = sentence_bounds(text)
     assert [text[b:b + 4] for b in bounds] == ["SSc ", "RA t", "Yes.", "Abst", "CD19"]
 
 
@@ -342,7 +344,7 @@ SEED_EXPECTED = {
     "000": {"SLE", "SSc", "IIM", "RA", "APS", "SjD", "CD19", "BCMA", "CRS", "CAR-T", "DFR",
             "BCELL-RECON"},
     "001": {"CAR-T", "SLE", "SSc", "IIM", "GEN1", "GEN5", "DFR", "CD19", "CRS", "PATSEL",
-            "DUAL", "CAAR-T", "GDT", "CAR-Treg", "CAR-NK"},
+            "DUAL", "CAAR-T", "gammadelta-CAR-T", "CAR-Treg", "CAR-NK"},
     "003": {"CAR-T", "CD19", "CD20", "BCMA", "SLE", "RA", "SjD", "SSc", "ASyS", "AAV", "IIM",
             "MANUF", "COST", "INFECTION"},
 }
@@ -390,31 +392,31 @@ def _random_texts(n: int, seed: int) -> list[str]:
 def test_sentence_ends_with_arrays_match_the_regexes():
     for text in _random_texts(3000, 1):
         batch = "\x00" + text + "\x00" + text + "\x00"  # two documents
-        codes = C._char_codes(batch)
+        codes = folding.char_codes(batch)
         separators = np.array([0, len(text) + 1, len(batch) - 1])
-        got = C._sentence_ends(batch, codes, separators)
-        assert sorted(set(got.tolist())) == sorted(set(C._sentence_ends_re(batch))), text
+        got = sentences.sentence_ends(batch, codes, separators)
+        assert sorted(set(got.tolist())) == sorted(set(sentences.sentence_ends_re(batch))), text
 
 
 def test_runs_with_arrays_match_the_string_scan():
     for text in _random_texts(3000, 2):
         batch = "\x00" + text + "\x00"
-        codes = C._char_codes(batch)
+        codes = folding.char_codes(batch)
         lines = np.flatnonzero(codes == 10)
-        assert C._find_runs(batch, codes, lines) == C._find_runs(batch), text
+        assert folding.find_runs(batch, codes, lines) == folding.find_runs(batch), text
 
 
 def test_parentheses_with_arrays_match_the_regex():
     paren = re.compile(r"\((?=[^()\n]{1,12}\))")
     for text in _random_texts(2000, 3):
         batch = text + "\x00"
-        got = C._paren_opens(C._char_codes(batch)).tolist()
+        got = abbreviations.paren_opens(folding.char_codes(batch)).tolist()
         assert got == [mt.start() for mt in paren.finditer(batch)], text
 
 
 def test_batch_fold_is_fold_chars():
     for text in _random_texts(1000, 4) + ["ΣΑΣ σας", "İstanbul", "\U0001f600 a", "abc"]:
-        assert C._fold(text, C._char_codes(text)) == fold_chars(text), text
+        assert folding.fold_text(text, folding.char_codes(text)) == fold_chars(text), text
 
 
 def _negated(text, cues, s, e, ss, se, prev_end):
@@ -423,19 +425,19 @@ def _negated(text, cues, s, e, ss, se, prev_end):
         between = text[a:b]
         if ";" in between or ":" in between or len(between.split()) > window:
             return False
-        return not any(f & C._TERM and a <= cs and ce <= b for cs, ce, f in cues)
+        return not any(f & TERM and a <= cs and ce <= b for cs, ce, f in cues)
 
     pre = post = None
     for cs, ce, f in cues:
-        if f & C._PRE and ss <= cs and ce <= s and (pre is None or cs > pre[0]):
+        if f & PRE and ss <= cs and ce <= s and (pre is None or cs > pre[0]):
             pre = (cs, ce)
-        elif f & C._POST and e <= cs and ce <= se and (post is None or cs < post[0]):
+        elif f & POST and e <= cs and ce <= se and (post is None or cs < post[0]):
             post = (cs, ce)
     if pre is not None and open_scope(pre[1], s, C.PRE_WINDOW):
         if prev_end <= pre[1]:
             if "," not in text[pre[1]:s]:
                 return True
-        elif C._coordinated(text[prev_end:s]):
+        elif coordinated(text[prev_end:s]):
             return True
     return post is not None and open_scope(e, post[0], C.POST_WINDOW)
 
@@ -458,13 +460,13 @@ def test_negations_with_arrays_match_negex():
             pos += len(token) + 1
         if not mentions:
             continue
-        doc_bounds = _sentence_bounds(text)
+        doc_bounds = sentence_bounds(text)
         bounds = np.unique(np.array([0, *doc_bounds, len(text)], dtype=np.int64))
         fs = np.array([s for s, _ in mentions], dtype=np.int64)
         fe = np.array([e for _, e in mentions], dtype=np.int64)
         sent = np.searchsorted(bounds, fs, side="right")
         arrays = tuple(np.array([c[k] for c in cues], dtype=np.int64) for k in range(3))
-        got = C._negations(text, fs, fe, bounds[sent - 1],
+        got = negations(text, fs, fe, bounds[sent - 1],
                            bounds[sent], arrays)
         cue_sentences = {bisect_right(doc_bounds, c[0]) for c in cues}
         prev_end = -1

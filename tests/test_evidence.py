@@ -11,9 +11,8 @@ import pytest
 
 from helpers.evidence import tables as evidence
 from helpers.core.errors import IngestError, SchemaError
+from helpers.core.codes import CLINICAL_COLUMNS, TRIAL_COLUMNS
 from helpers.evidence.tables import (
-    CLINICAL_COLUMNS,
-    TRIAL_COLUMNS,
     explode_diseases,
     load_clinical_reports,
     load_trials,

@@ -20,7 +20,8 @@ import pytest
 from helpers.synthesis import landscape as L
 from helpers.report import landscape_figures as LF
 from helpers.core.errors import ParameterError
-from helpers.evidence.tables import TRIAL_COLUMNS, load_trials
+from helpers.core.codes import TRIAL_COLUMNS
+from helpers.evidence.tables import load_trials
 from helpers.core.paths import REGISTRY_EXPORTS
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -11,14 +11,14 @@ import pandas as pd
 import pytest
 
 from helpers.core.errors import IngestError
-from helpers.evidence.tables import TRIAL_COLUMNS, load_trials, validate_trials
+from helpers.core.codes import TRIAL_COLUMNS
+from helpers.evidence.tables import load_trials, validate_trials
+from helpers.evidence.trials import AUDIT_COLUMNS, merge_trials
 from helpers.sources.registry import (
-    AUDIT_COLUMNS,
     IMPORT_COLUMNS,
     find_registry_exports,
     map_phase,
     map_status,
-    merge_trials,
     read_ctgov,
     read_ctgov_csv,
     read_ctgov_json,

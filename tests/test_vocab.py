@@ -104,7 +104,7 @@ def test_mesh_ids_well_formed_and_known(vocab):
 
 
 def test_required_platform_generation_outcome_concepts(vocab):
-    for code in ("AUTO", "ALLO", "CAAR-T", "CAR-Treg", "CAR-NK", "GDT", "INVIVO", "MRNA",
+    for code in ("autologous", "allogeneic", "CAAR-T", "CAR-Treg", "CAR-NK", "gammadelta-CAR-T", "INVIVO", "MRNA",
                  "GEN1", "GEN2", "GEN3", "GEN4", "GEN5", "ARMOURED", "CRS", "ICANS", "ICAHT",
                  "INFECTION", "HYPOGAM", "LICATS", "DORIS", "LLDAS", "SLEDAI-2K", "SRI-4",
                  "BILAG", "mRSS", "EUSTAR-AI", "ACR-EULAR", "DFR", "BCELL-RECON", "SEROCONV",

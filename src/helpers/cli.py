@@ -1,4 +1,4 @@
-"""Command line: `python -m helpers ingest|concepts|build|refresh|seeds ...`."""
+"""Command line: `python -m helpers ingest|concepts|snapshot|schema|build|refresh|seeds ...`."""
 
 from __future__ import annotations
 
@@ -27,11 +27,11 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _concepts(args: argparse.Namespace) -> int:
-    from helpers.report.build import dumps_json
-    from helpers.text.concepts import MENTION_COLUMNS
     from helpers.library.corpus import build_corpus
-    from helpers.synthesis.coverage import document_mentions
+    from helpers.report.build import dumps_json
     from helpers.sources import ingest_paths
+    from helpers.text.concepts import MENTION_COLUMNS
+    from helpers.text.mentions import document_mentions
 
     if not any(Path(p).exists() for p in args.paths):
         print(f"error: none of the paths exist: {', '.join(args.paths)}; give files or folders of documents", file=sys.stderr)
@@ -49,6 +49,36 @@ def _concepts(args: argparse.Namespace) -> int:
             print(f"{m['doc_id']}\t{m['category']}\t{m['concept']}\t{m['text']}{flag}")
         print(f"{len(mentions)} mention(s) in {len(docs)} document(s)")
     return 0
+
+
+def _snapshot(args: argparse.Namespace) -> int:
+    from helpers.evidence.snapshot import load_snapshot
+    from helpers.report.build import dumps_json
+
+    snap = load_snapshot()
+    counts = {"documents": len(snap.documents), "inputs": len(snap.manifest), "mentions": len(snap.mentions),
+              "clinical_reports": len(snap.clinical), "trials": len(snap.trials),
+              "registry_exports": len(snap.current_trials.manifest), "published_figures": len(snap.published)}
+    if args.json:
+        print(dumps_json({"id": snap.id, "inputs": dict(snap.inputs), "counts": counts}))
+    else:
+        print(f"snapshot {snap.id}")
+        for name, n in counts.items():
+            print(f"  {name}: {n}")
+    return 0
+
+
+def _schema(args: argparse.Namespace) -> int:
+    from helpers.evidence.schema_doc import README, readme_is_current, write_readme
+
+    if args.write:
+        print(f"{'rewrote' if write_readme() else 'unchanged'}: the column tables of {README.name}")
+        return 0
+    if readme_is_current():
+        print(f"{README.name} matches schema.yaml")
+        return 0
+    print(f"{README.name} differs from schema.yaml; run `python -m helpers schema --write`", file=sys.stderr)
+    return 1
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -86,6 +116,7 @@ def _seeds(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    """The argument parser of `python -m helpers`, one sub-command per task."""
     p = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     ing = sub.add_parser("ingest", help="parse documents; prints documents + manifest")
@@ -98,6 +129,12 @@ def parser() -> argparse.ArgumentParser:
     con.add_argument("--json", action="store_true", help='print {"mentions": [...], "manifest": [...]}')
     con.add_argument("--max-mb", type=float, default=20.0, help="largest document file accepted (default 20)")
     con.set_defaults(func=_concepts)
+    snp = sub.add_parser("snapshot", help="load every input once; print the snapshot id and what it holds")
+    snp.add_argument("--json", action="store_true", help='print {"id", "inputs", "counts"}')
+    snp.set_defaults(func=_snapshot)
+    sch = sub.add_parser("schema", help="check (or --write) the column tables of seeds/evidence/README.md")
+    sch.add_argument("--write", action="store_true", help="regenerate them from seeds/evidence/schema.yaml")
+    sch.set_defaults(func=_schema)
     bld = sub.add_parser("build", help="execute the notebooks and write the HTML site")
     bld.add_argument("--out", default="reports", help="site folder (default reports/)")
     bld.add_argument("--jobs", type=int, default=None, help="notebooks run in parallel (default: CPU count)")
@@ -113,13 +150,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a user error prints one line and exits 1."""
     args = parser().parse_args(argv)
     try:
         return args.func(args)
     except HelpersError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-
-
-
-

@@ -18,13 +18,14 @@ class SchemaError(HelpersError):
 class ParameterError(HelpersError):
     """A notebook or CLI parameter is invalid."""
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython (and so papermill) shows this instead of the traceback: the message is the
+        # whole story for a bad parameter, a 50-line trace through pydantic would hide it.
+        return [f"ParameterError: {self}"]
+
 
 class VocabularyError(HelpersError):
     """The vocabulary files are inconsistent."""
-
-
-class SeedIntegrityError(HelpersError):
-    """A seed file no longer matches the checksum in its manifest."""
 
 
 class BuildError(HelpersError):

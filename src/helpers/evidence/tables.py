@@ -1,6 +1,6 @@
 """Curated evidence tables: load, validate (pandera, lazy) and reshape.
 
-The column contract is ``seeds/evidence/SCHEMA-DRAFT.md``. Validation runs in two
+The column contract is ``seeds/evidence/schema.yaml``. Validation runs in two
 pandera passes so every problem in a file is reported at once, in one SchemaError:
 
 1. a *cell* pass on the raw strings (required, type, enum, pattern, range, unique);
@@ -21,33 +21,20 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
+from helpers.core.codes import (
+    CLINICAL,
+    CODE_SETS,
+    DISEASES,
+    TRIAL_COLUMNS,
+    TRIALS,
+    Column,
+    TableSchema,
+)
 from helpers.core.errors import IngestError, SchemaError
+from helpers.core.units import age_in_years
 from helpers.core.paths import EVIDENCE, display_path
 
 EVIDENCE_DIR = EVIDENCE
-
-# ---------------------------------------------------------------- vocabularies
-
-DISEASE_CODES = ("SLE", "SSc", "IIM", "RA", "SjD", "AAV", "APS", "IgG4RD", "MCTD", "other")
-REPORT_TYPES = (
-    "case report", "case series", "phase 1", "phase 1/2", "phase 2", "conference abstract",
-)
-TARGETS = ("CD19", "BCMA", "CD19/BCMA", "CD20", "CD19/CD20", "CD7", "other")
-CELL_SOURCES = ("autologous", "allogeneic")
-CELL_TYPES = ("CAR-T", "CAR-NK", "CAAR-T", "CAR-Treg", "gammadelta CAR-T")
-PAEDIATRIC = ("yes", "no", "mixed")
-EFFICACY_MEASURES = (
-    "DORIS remission", "LLDAS", "SLEDAI-2K 0", "complete renal response",
-    "ACR-EULAR major TIS", "mRSS decrease", "ACR20", "ACR50", "DAS28 remission",
-    "ESSDAI decrease", "BVAS 0", "clinical remission", "other",
-)
-TRIAL_STATUSES = (
-    "NOT_YET_RECRUITING", "RECRUITING", "ENROLLING_BY_INVITATION", "ACTIVE_NOT_RECRUITING",
-    "COMPLETED", "SUSPENDED", "TERMINATED", "WITHDRAWN", "UNKNOWN",
-)
-TRIAL_PHASES = ("EARLY_PHASE1", "PHASE1", "PHASE1/PHASE2", "PHASE2", "PHASE3", "NA")
-SPONSOR_TYPES = ("industry", "academic")
-YES_NO = ("yes", "no")
 
 REGISTRY_ID_PATTERNS: dict[str, str] = {
     "ClinicalTrials.gov": r"NCT\d{8}",
@@ -64,22 +51,6 @@ REGISTRY_ID_PATTERNS: dict[str, str] = {
 REGISTRY_ID_RE = re.compile("|".join(f"(?:{p})" for p in REGISTRY_ID_PATTERNS.values()))
 REGISTRY_ID_HELP = ("NCT + 8 digits, ChiCTR..., EudraCT 2022-000123-45, CTIS 2023-503456-12-00, "
                     "ISRCTN/DRKS/jRCT/ACTRN/CTRI/KCT ids")
-
-CLINICAL_COLUMNS = (
-    "report_id", "first_author", "year", "journal", "pmid", "doi", "nct_id", "source_url",
-    "report_type", "diseases", "disease_detail", "n_patients", "paediatric", "target",
-    "product", "cell_source", "cell_type", "costim_domain", "dose", "lymphodepletion",
-    "follow_up_months", "follow_up_note", "efficacy_measure", "efficacy_n_responding",
-    "efficacy_n_evaluable", "efficacy_timepoint", "dfr_n", "dfr_N", "crs_n", "crs_N",
-    "crs_max_grade", "crs_grade3plus_n", "icans_n", "icans_N", "icans_max_grade",
-    "icans_grade3plus_n", "serious_infections_n", "bcell_reconstitution", "overlap_group",
-    "overlap_note", "notes",
-)
-TRIAL_COLUMNS = (
-    "registry_id", "title", "status", "phase", "sponsor", "sponsor_type", "countries",
-    "conditions", "diseases", "targets", "cell_type", "cell_source", "product",
-    "start_date", "enrollment", "min_age", "paediatric_eligible", "source_url",
-)
 
 # ---------------------------------------------------------------- cell checks
 
@@ -144,7 +115,7 @@ def parse_diseases(cell: str) -> list[tuple[str, int]]:
     pairs: list[tuple[str, int]] = []
     for item in cell.split(";"):
         match = DISEASE_PAIR_RE.fullmatch(item)
-        if match is None or match["code"] not in DISEASE_CODES:
+        if match is None or match["code"] not in DISEASES:
             raise ValueError(f"bad disease item {item!r}")
         pairs.append((match["code"], int(match["n"])))
     codes = [code for code, _ in pairs]
@@ -177,88 +148,64 @@ URL_RULE = _list_of(_fullmatch(r"https?://[^\s;]+"),
                    "the http(s) URL(s) of the page(s) the facts were read from")
 REGISTRY_ID_RULE = CellRule(f"must be a registry id ({REGISTRY_ID_HELP})",
                             lambda v: REGISTRY_ID_RE.fullmatch(v) is not None)
-DISEASE_LIST_RULE = _list_of(lambda v: v in DISEASE_CODES, "codes " + ", ".join(DISEASE_CODES))
-COUNT = (_int_between(0),)
-GRADE = (_int_between(0, 5),)
 
-CLINICAL_SPECS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("report_id", required=True, unique=True, rules=(
-        CellRule("must be surname + 4-digit year + optional letter, lower-case ascii "
-                 "(e.g. 'mackensen2022', 'muller2024a'), unique in the table",
-                 _fullmatch(r"[a-z]+\d{4}[a-z]?")),)),
-    ColumnSpec("first_author", rules=(
-        CellRule("must be 'Surname Initials' as on PubMed (e.g. 'Mackensen A'; 'Wang' when the source "
-                 "shows no initials), without dots or commas",
-                 _fullmatch(r"[^\W\d_][\w'’ -]*?(?: [A-Z]{1,4})?")),)),
-    ColumnSpec("year", "int", rules=(_int_between(2019, 2026),)),
-    ColumnSpec("journal"),
-    ColumnSpec("pmid", rules=(CellRule("must be the PubMed id, digits only", _fullmatch(r"[1-9]\d{0,8}")),)),
-    ColumnSpec("doi", rules=(CellRule("must be a bare DOI starting '10.' (no 'https://doi.org/' prefix)",
-                                      _fullmatch(r"10\.\d{4,9}/\S+")),)),
-    ColumnSpec("nct_id", rules=(_list_of(lambda v: REGISTRY_ID_RE.fullmatch(v) is not None,
-                                         f"registry ids ({REGISTRY_ID_HELP})"),)),
-    ColumnSpec("source_url", required=True, rules=(URL_RULE,)),
-    ColumnSpec("report_type", required=True, rules=(_one_of(REPORT_TYPES),)),
-    ColumnSpec("diseases", rules=(CellRule(
+# Checks the schema file cannot say (formats); everything else (types, codes, ranges,
+# required, unique) comes from seeds/evidence/schema.yaml through helpers.core.codes.
+FORMAT_RULES: dict[tuple[str, str], CellRule] = {
+    ("clinical_reports", "report_id"): CellRule(
+        "must be surname + 4-digit year + optional letter, lower-case ascii "
+        "(e.g. 'mackensen2022', 'muller2024a'), unique in the table", _fullmatch(r"[a-z]+\d{4}[a-z]?")),
+    ("clinical_reports", "first_author"): CellRule(
+        "must be 'Surname Initials' as on PubMed (e.g. 'Mackensen A'; 'Wang' when the source "
+        "shows no initials), without dots or commas", _fullmatch(r"[^\W\d_][\w'’ -]*?(?: [A-Z]{1,4})?")),
+    ("clinical_reports", "pmid"): CellRule("must be the PubMed id, digits only", _fullmatch(r"[1-9]\d{0,8}")),
+    ("clinical_reports", "doi"): CellRule("must be a bare DOI starting '10.' (no 'https://doi.org/' prefix)",
+                                          _fullmatch(r"10\.\d{4,9}/\S+")),
+    ("clinical_reports", "nct_id"): _list_of(lambda v: REGISTRY_ID_RE.fullmatch(v) is not None,
+                                             f"registry ids ({REGISTRY_ID_HELP})"),
+    ("clinical_reports", "source_url"): URL_RULE,
+    ("clinical_reports", "diseases"): CellRule(
         "must be CODE:n pairs separated by ';' (e.g. 'SLE:8;SSc:4'), each code once, codes "
-        + ", ".join(DISEASE_CODES), _diseases_ok),)),
-    ColumnSpec("disease_detail"),
-    ColumnSpec("n_patients", "int", required=True, rules=(_int_between(1),)),
-    ColumnSpec("paediatric", rules=(_one_of(PAEDIATRIC),)),
-    ColumnSpec("target", rules=(_one_of(TARGETS),)),
-    ColumnSpec("product"),
-    ColumnSpec("cell_source", rules=(_one_of(CELL_SOURCES),)),
-    ColumnSpec("cell_type", rules=(_one_of(CELL_TYPES),)),
-    ColumnSpec("costim_domain", rules=(_list_of(lambda v: bool(v), "domains, e.g. 'CD28;4-1BB'"),)),
-    ColumnSpec("dose"),
-    ColumnSpec("lymphodepletion"),
-    ColumnSpec("follow_up_months", "float", rules=(CellRule(
-        "must be months >= 0 with at most 1 decimal (convert days /30.44, weeks /4.35)", _follow_up_ok),)),
-    ColumnSpec("follow_up_note"),
-    ColumnSpec("efficacy_measure", rules=(_one_of(EFFICACY_MEASURES),)),
-    ColumnSpec("efficacy_n_responding", "int", rules=COUNT),
-    ColumnSpec("efficacy_n_evaluable", "int", rules=COUNT),
-    ColumnSpec("efficacy_timepoint"),
-    ColumnSpec("dfr_n", "int", rules=COUNT),
-    ColumnSpec("dfr_N", "int", rules=COUNT),
-    ColumnSpec("crs_n", "int", rules=COUNT),
-    ColumnSpec("crs_N", "int", rules=COUNT),
-    ColumnSpec("crs_max_grade", "int", rules=GRADE),
-    ColumnSpec("crs_grade3plus_n", "int", rules=COUNT),
-    ColumnSpec("icans_n", "int", rules=COUNT),
-    ColumnSpec("icans_N", "int", rules=COUNT),
-    ColumnSpec("icans_max_grade", "int", rules=GRADE),
-    ColumnSpec("icans_grade3plus_n", "int", rules=COUNT),
-    ColumnSpec("serious_infections_n", "int", rules=COUNT),
-    ColumnSpec("bcell_reconstitution"),
-    ColumnSpec("overlap_group", rules=(CellRule("must be a lower-case key such as 'erlangen-cd19'",
-                                                _fullmatch(r"[a-z0-9][a-z0-9-]*")),)),
-    ColumnSpec("overlap_note"),
-    ColumnSpec("notes"),
-)
+        + DISEASES.listing(), _diseases_ok),
+    ("clinical_reports", "costim_domain"): _list_of(bool, "domains, e.g. 'CD28;4-1BB'"),
+    ("clinical_reports", "follow_up_months"): CellRule(
+        "must be months >= 0 with at most 1 decimal (convert days /30.44, weeks /4.35)", _follow_up_ok),
+    ("clinical_reports", "overlap_group"): CellRule("must be a lower-case key such as 'erlangen-cd19'",
+                                                    _fullmatch(r"[a-z0-9][a-z0-9-]*")),
+    ("trials", "registry_id"): REGISTRY_ID_RULE,
+    ("trials", "countries"): _list_of(bool, "English country names"),
+    ("trials", "conditions"): _list_of(bool, "conditions as registered"),
+    ("trials", "targets"): _list_of(_fullmatch(r"[A-Za-z0-9-]+(?:/[A-Za-z0-9-]+)*"),
+                                    "targets such as CD19, BCMA, CD19/BCMA"),
+    ("trials", "start_date"): CellRule("must be YYYY-MM or YYYY-MM-DD", _date_ok),
+    ("trials", "min_age"): CellRule("must be as registered, e.g. '18 Years', '6 Months'",
+                                    _fullmatch(r"\d+ (Years?|Months?|Weeks?|Days?)")),
+    ("trials", "source_url"): URL_RULE,
+}
 
-TRIAL_SPECS: tuple[ColumnSpec, ...] = (
-    ColumnSpec("registry_id", required=True, unique=True, rules=(REGISTRY_ID_RULE,)),
-    ColumnSpec("title"),
-    ColumnSpec("status", rules=(_one_of(TRIAL_STATUSES, "must be the ClinicalTrials.gov API value: "),)),
-    ColumnSpec("phase", rules=(_one_of(TRIAL_PHASES),)),
-    ColumnSpec("sponsor"),
-    ColumnSpec("sponsor_type", rules=(_one_of(SPONSOR_TYPES),)),
-    ColumnSpec("countries", rules=(_list_of(lambda v: bool(v), "English country names"),)),
-    ColumnSpec("conditions", rules=(_list_of(lambda v: bool(v), "conditions as registered"),)),
-    ColumnSpec("diseases", rules=(DISEASE_LIST_RULE,)),
-    ColumnSpec("targets", rules=(_list_of(_fullmatch(r"[A-Za-z0-9-]+(?:/[A-Za-z0-9-]+)*"),
-                                          "targets such as CD19, BCMA, CD19/BCMA"),)),
-    ColumnSpec("cell_type", rules=(_one_of(CELL_TYPES),)),
-    ColumnSpec("cell_source", rules=(_one_of(CELL_SOURCES),)),
-    ColumnSpec("product"),
-    ColumnSpec("start_date", rules=(CellRule("must be YYYY-MM or YYYY-MM-DD", _date_ok),)),
-    ColumnSpec("enrollment", "int", rules=COUNT),
-    ColumnSpec("min_age", rules=(CellRule("must be as registered, e.g. '18 Years', '6 Months'",
-                                          _fullmatch(r"\d+ (Years?|Months?|Weeks?|Days?)")),)),
-    ColumnSpec("paediatric_eligible", rules=(_one_of(YES_NO),)),
-    ColumnSpec("source_url", required=True, rules=(URL_RULE,)),
-)
+
+def _schema_rules(table: TableSchema, col: Column) -> tuple[CellRule, ...]:
+    """The cell rules of one column: its format rule, else the rule its type and codes imply."""
+    if (table.name, col.name) in FORMAT_RULES:
+        return (FORMAT_RULES[table.name, col.name],)
+    if col.type == "int":
+        low, high = col.range or (0, None)
+        return (_int_between(low if low is not None else 0, high),)
+    if col.codes is not None:
+        codes = CODE_SETS[col.codes]
+        if col.list:
+            return (_list_of(lambda v, codes=codes: v in codes, "codes " + codes.listing()),)
+        return (_one_of(codes.codes),)
+    return ()
+
+
+def specs_for(table: TableSchema) -> tuple[ColumnSpec, ...]:
+    """The column specs (type, required, unique, rules) of an evidence table, from its schema."""
+    return tuple(ColumnSpec(c.name, c.type, c.required, c.unique, _schema_rules(table, c)) for c in table.columns)
+
+
+CLINICAL_SPECS = specs_for(CLINICAL)
+TRIAL_SPECS = specs_for(TRIALS)
 
 # ---------------------------------------------------------------- row checks
 
@@ -342,15 +289,6 @@ CLINICAL_ROW_RULES: tuple[RowRule, ...] = (
 )
 
 
-def age_in_years(min_age: str) -> float | None:
-    """``'18 Years'`` -> 18.0, ``'6 Months'`` -> 0.5; None when not parseable."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(Year|Month|Week|Day|Hour|Minute)s?\s*", min_age, re.I)
-    if match is None:
-        return None
-    per_year = {"year": 1, "month": 12, "week": 52.18, "day": 365.25, "hour": 8766, "minute": 525960}
-    return float(match[1]) / per_year[match[2].lower()]
-
-
 def _paediatric_bad(df: pd.DataFrame) -> pd.Series:
     def bad(row: pd.Series) -> bool:
         if pd.isna(row["min_age"]) or pd.isna(row["paediatric_eligible"]):
@@ -409,7 +347,7 @@ def read_raw_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
                 next_line = reader.line_num + 1
     except FileNotFoundError as exc:
         raise IngestError(f"{name}: file not found; create it (header row as in "
-                          "seeds/evidence/SCHEMA-DRAFT.md) or pass the path of the table") from exc
+                          "seeds/evidence/schema.yaml) or pass the path of the table") from exc
     except UnicodeDecodeError as exc:
         raise IngestError(f"{name}: not UTF-8 ({exc.reason} at byte {exc.start}); save the file as UTF-8") from exc
     except csv.Error as exc:
@@ -535,6 +473,25 @@ def load_clinical_reports(path: Path | str | None = None) -> pd.DataFrame:
 def load_trials(path: Path | str | None = None) -> pd.DataFrame:
     """Load and validate ``trials.csv``; sorted by registry_id."""
     return _load(path, "trials.csv", TRIAL_SPECS, TRIAL_ROW_RULES)
+
+
+PUBLISHED_COLUMNS = ("source", "short_citation", "citation", "doi", "url", "measure", "label", "k", "n",
+                     "read_from", "note")
+
+
+def load_published_landscapes(path: Path | str | None = None) -> pd.DataFrame:
+    """Published landscape figures (one row per measure, with citation, DOI, URL and where read)."""
+    path = Path(path) if path is not None else EVIDENCE_DIR / "published_landscapes.csv"
+    with open(path, encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        if list(reader.fieldnames or []) != list(PUBLISHED_COLUMNS):
+            raise SchemaError(f"{display_path(path)}: header must be {','.join(PUBLISHED_COLUMNS)}")
+        rows = list(reader)
+    frame = pd.DataFrame(rows, columns=list(PUBLISHED_COLUMNS))
+    for col in ("k", "n"):
+        frame[col] = pd.to_numeric(frame[col], errors="raise").astype(int)
+    frame["share"] = (frame["k"] / frame["n"]).round(4)
+    return frame
 
 
 def _as_raw_strings(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:

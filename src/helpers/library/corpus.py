@@ -21,10 +21,13 @@ COMPLETENESS_FIELDS = (
 
 @dataclass
 class Corpus:
+    """The de-duplicated documents and the audit of which records were merged into which."""
+
     documents: list[Document]
     audit: pd.DataFrame
 
     def documents_table(self) -> pd.DataFrame:
+        """One row per kept document (see the module-level :func:`documents_table`)."""
         return documents_table(self.documents)
 
 
@@ -87,6 +90,7 @@ def short_citation(doc: Document) -> str:
 
 
 def documents_table(documents: list[Document]) -> pd.DataFrame:
+    """One row per document: citation label, bibliographic fields, counts and identifiers."""
     rows = []
     for d in documents:
         rows.append({
@@ -105,7 +109,8 @@ def documents_table(documents: list[Document]) -> pd.DataFrame:
 
 def identifiers(doc: Document) -> str:
     """`DOI …; PMID …; PMCID …; NCT …` for what the document states."""
-    parts = [f"{label} {value}" for label, value in (("DOI", doc.doi), ("PMID", doc.pmid), ("PMCID", doc.pmcid)) if value]
+    labelled = (("DOI", doc.doi), ("PMID", doc.pmid), ("PMCID", doc.pmcid))
+    parts = [f"{label} {value}" for label, value in labelled if value]
     parts += doc.nct_ids
     return "; ".join(parts)
 
@@ -124,26 +129,31 @@ def completeness_table(documents: list[Document]) -> pd.DataFrame:
 
 
 def authors_table(documents: list[Document]) -> pd.DataFrame:
+    """One row per author of each document, with its 1-based position in the author list."""
     rows = [{"doc_id": d.id, "position": i, "name": name} for d in documents for i, name in enumerate(d.authors, 1)]
     return pd.DataFrame(rows, columns=["doc_id", "position", "name"])
 
 
 def keywords_table(documents: list[Document]) -> pd.DataFrame:
+    """One row per keyword of each document."""
     rows = [{"doc_id": d.id, "keyword": k} for d in documents for k in d.keywords]
     return pd.DataFrame(rows, columns=["doc_id", "keyword"])
 
 
 def references_table(documents: list[Document]) -> pd.DataFrame:
+    """One row per reference-list entry of each document."""
     rows = [{"doc_id": d.id, **r.model_dump()} for d in documents for r in d.references]
     return pd.DataFrame(rows, columns=["doc_id", "index", "text", "year", "doi", "pmid", "pmcid"])
 
 
 def figures_table(documents: list[Document]) -> pd.DataFrame:
+    """One row per figure label and caption of each document."""
     rows = [{"doc_id": d.id, **f.model_dump()} for d in documents for f in d.figures]
     return pd.DataFrame(rows, columns=["doc_id", "label", "caption"])
 
 
 def manifest_table(manifest) -> pd.DataFrame:
+    """The ingest manifest rows (what became of every input file) as a table."""
     rows = [r.model_dump() for r in manifest]
     return pd.DataFrame(rows, columns=["source_file", "status", "format", "documents", "encoding", "bytes", "reason"])
 

@@ -2,7 +2,8 @@
 clean them for byte-stable output, convert them to static offline HTML, write the index.
 
 The no-op path (nothing changed) imports nothing heavy: fingerprints are plain sha256 over
-the inputs, and cached pages are copied into place."""
+the inputs, and cached pages are copied into place. The snapshot id is stamped into every page
+when the site is assembled, so a page whose own inputs did not change is reused as it is."""
 
 from __future__ import annotations
 
@@ -17,15 +18,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from helpers import __version__
-from helpers.report.assets import CSS, SORT_JS, csp
+from helpers.core.digests import code_digest, update_with_paths
 from helpers.core.errors import BuildError
-from helpers.core.paths import NOTEBOOKS, REPORTS, ROOT, SEEDS, display_path
-from helpers.sources.checksums import manifest_digest
+from helpers.core.paths import NOTEBOOKS, REPORTS, ROOT, display_path
+from helpers.report.assets import CSS, SORT_JS, csp
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-PACKAGE = Path(__file__).resolve().parents[1]  # the whole helpers package: its code decides every page
 KERNEL = "python3"
-CACHE_FORMAT = "1"
+CACHE_FORMAT = "2"
+SNAPSHOT_MARK = "<!--wb:snapshot-id-->"  # replaced by the snapshot id when the site is assembled
+ALWAYS_READ = ("schema", "vocabulary")  # every page reads its codes and labels from these
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class Job:
     page: str  # page path relative to the site root, e.g. "01-corpus.html" or "diseases/SSc.html"
     title: str
     parameters: dict = field(default_factory=dict)
-    depends: tuple[str, ...] = ("seeds",)
+    depends: tuple[str, ...] = ("documents", "vocabulary", "clinical", "trials", "published")
     group: str = "notebooks"  # "notebooks" or "diseases": where the index lists it
     summary: str = ""
 
@@ -56,6 +58,8 @@ class BuildReport:
 
 @dataclass
 class Outcome:
+    """A planned page, whether this build ran it, and its one-line description for the index."""
+
     job: Job
     ran: bool
     description: str
@@ -103,27 +107,31 @@ def declared_parameters(notebook: Path) -> dict:
             for node in ast.parse(source).body:
                 if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
                     values[node.targets[0].id] = ast.literal_eval(node.value)
+                elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value:
+                    values[node.target.id] = ast.literal_eval(node.value)
+            values.pop("output_dir", None)  # where files go, not what the page shows
             return values
     return {}
 
 
 def _disease_sets(work_dir: Path | None) -> list:
-    """The per-disease parameter sets, cached under work_dir keyed by the seeds and code that decide them
-    (computing them means ingesting and annotating the seeds: too slow for a no-op rebuild)."""
-    if work_dir is None:
-        from helpers.synthesis.diseases import disease_parameter_sets
+    """The per-disease parameter sets, cached under work_dir by snapshot id and code (computing them
+    means loading the snapshot: too slow for a no-op rebuild)."""
+    from helpers.evidence.inputs import current_snapshot_id
 
-        return disease_parameter_sets()
-    h = hashlib.sha256(code_digest().encode())
-    _hash_paths(h, [SEEDS])
-    cache = work_dir / "cache" / f"disease-sets-{h.hexdigest()[:16]}.json"
-    if cache.exists():
-        return [tuple(x) for x in json.loads(cache.read_text(encoding="utf-8"))]
+    cache = None
+    if work_dir is not None:
+        key = hashlib.sha256(f"{current_snapshot_id()}|{code_digest()}".encode()).hexdigest()[:16]
+        cache = work_dir / "cache" / f"disease-sets-{key}.json"
+        if cache.exists():
+            return [tuple(x) for x in json.loads(cache.read_text(encoding="utf-8"))]
+    from helpers.evidence.snapshot import load_snapshot
     from helpers.synthesis.diseases import disease_parameter_sets
 
-    sets = disease_parameter_sets()
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps(sets, sort_keys=True), encoding="utf-8")
+    sets = disease_parameter_sets(load_snapshot())
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        cache.write_text(json.dumps(sets, sort_keys=True), encoding="utf-8")
     return sets
 
 
@@ -134,7 +142,7 @@ def jobs_for(notebooks: list[Path], work_dir: Path | None = None) -> list[Job]:
         nb = _read_json(nb_path)
         meta = nb.get("metadata", {}).get("workbook", {})
         title, _ = notebook_title(nb, nb_path.stem)
-        depends = tuple(meta.get("depends", ["seeds"]))
+        depends = tuple(meta.get("depends", Job.depends))
         if meta.get("per") == "disease":
             for params, label, summary in _disease_sets(work_dir):
                 jobs.append(Job(nb_path, f"diseases/{params['disease']}.html", f"{label}: CAR-T evidence",
@@ -146,26 +154,16 @@ def jobs_for(notebooks: list[Path], work_dir: Path | None = None) -> list[Job]:
 
 # ---------------------------------------------------------------- fingerprints and cache
 
-def _hash_paths(h: "hashlib._Hash", paths: list[Path]) -> None:
-    for p in paths:
-        files = sorted(q for q in p.rglob("*") if q.is_file() and "__pycache__" not in q.parts) if p.is_dir() else [p]
-        for f in files:
-            if f.exists():
-                name = f.relative_to(p).as_posix() if p.is_dir() else f.name
-                h.update(p.name.encode() + b"/" + name.encode() + b"\0" + f.read_bytes() + b"\0")
-
-
-def code_digest() -> str:
-    """Everything that can change a page besides data: the helpers package and the lock file."""
-    h = hashlib.sha256(CACHE_FORMAT.encode())
-    _hash_paths(h, [PACKAGE, ROOT / "requirements.lock"])
-    return h.hexdigest()
-
-
-def fingerprint(job: Job, code: str) -> str:
+def fingerprint(job: Job, code: str, inputs: dict[str, str]) -> str:
+    """What decides a page: the code, the job, the notebook's bytes and the inputs it reads."""
     h = hashlib.sha256(code.encode())
     h.update(json.dumps({**asdict(job), "notebook": display_path(job.notebook)}, sort_keys=True, default=str).encode())
-    _hash_paths(h, [job.notebook] + [ROOT / d for d in job.depends])
+    update_with_paths(h, [job.notebook])
+    for group in sorted(set(job.depends) | set(ALWAYS_READ)):
+        if group not in inputs:
+            raise BuildError(f"{display_path(job.notebook)}: metadata workbook.depends names '{group}'; "
+                             f"use input groups: {', '.join(sorted(inputs))}")
+        h.update(f"{group}={inputs[group]}".encode())
     return h.hexdigest()
 
 
@@ -199,18 +197,28 @@ def clean(nb, title: str):
     return nb
 
 
-def execute(job: Job, out_path: Path):
-    """Run one notebook with papermill; a failure raises BuildError naming notebook and cell."""
+def execute(job: Job, out_path: Path, outputs: Path | None = None):
+    """Run one notebook with papermill; a failure raises BuildError naming notebook and cell.
+
+    ``outputs`` is the folder the notebook writes its figures and tables to (its ``output_dir``).
+    """
+    import tempfile
+
     import nbformat
     import papermill
+
+    from helpers.report.kernel import QuietKernelManager, kernel_config
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     os.environ["SOURCE_DATE_EPOCH"] = "0"
     try:
-        papermill.execute_notebook(
-            str(job.notebook), str(out_path), parameters=job.parameters or None, kernel_name=KERNEL,
-            cwd=str(job.notebook.parent), progress_bar=False, log_output=False, record_timing=False,
-        )
+        with tempfile.TemporaryDirectory(prefix="wb-kernel-") as sockets:
+            papermill.execute_notebook(
+                str(job.notebook), str(out_path), kernel_name=KERNEL,
+                parameters={**job.parameters, **({"output_dir": str(outputs)} if outputs else {})} or None,
+                cwd=str(job.notebook.parent), progress_bar=False, log_output=False, record_timing=False,
+                kernel_manager_class=QuietKernelManager, config=kernel_config(Path(sockets)),
+            )
     except papermill.PapermillExecutionError as exc:
         raise BuildError(
             f"{display_path(job.notebook)}{_param_text(job)} failed in cell {exc.exec_count} ({exc.ename}: {exc.evalue}); "
@@ -233,7 +241,7 @@ def footer_html(job: Job, root_prefix: str) -> str:
                       for k, v in sorted(params.items()))
     return (
         f"Notebook <code>{html.escape(display_path(job.notebook))}</code> · parameters: {shown or 'none'} · "
-        f"data snapshot: seed manifest <code>{manifest_digest()}</code> · helpers {html.escape(__version__)} · "
+        f"data snapshot <code>{SNAPSHOT_MARK}</code> · helpers {html.escape(__version__)} · "
         f'<a href="{root_prefix}index.html">all reports</a>'
     )
 
@@ -261,9 +269,7 @@ def run_job(job: Job, work_dir: Path, fp: str) -> str:
     shutil.rmtree(cache, ignore_errors=True)
     (cache / "figures").mkdir(parents=True)
     (cache / "data").mkdir(parents=True)
-    os.environ["WORKBOOK_FIGURES_DIR"] = str(cache / "figures")
-    os.environ["WORKBOOK_DATA_DIR"] = str(cache / "data")
-    nb = execute(job, work_dir / "executed" / f"{job.key}.ipynb")
+    nb = execute(job, work_dir / "executed" / f"{job.key}.ipynb", outputs=cache)
     (cache / "page.html").write_text(to_html(nb, job), encoding="utf-8")
     description = job.summary or notebook_title(nb, job.title)[1]
     (cache / "description.txt").write_text(description, encoding="utf-8")
@@ -274,6 +280,8 @@ def run_job(job: Job, work_dir: Path, fp: str) -> str:
 # ---------------------------------------------------------------- the site
 
 def index_html(outcomes: list[Outcome]) -> str:
+    """The site's front page: every notebook page and every disease page, with one line each."""
+
     def items(group: str) -> str:
         return "".join(
             f'<li><a href="{html.escape(o.job.page)}">{html.escape(o.job.title)}</a>'
@@ -294,7 +302,7 @@ def index_html(outcomes: list[Outcome]) -> str:
         "snapshot it was built from. Every figure is also under <a href=\"figures/\">figures/</a> (SVG and PNG) and "
         "every table under <a href=\"data/\">data/</a> (CSV).</p>"
         f"<h2>Notebook reports</h2><ul>{items('notebooks')}</ul>{disease_block}"
-        f"<p class=\"desc\">Data snapshot: seed manifest <code>{manifest_digest()}</code> · helpers {html.escape(__version__)}</p>"
+        f"<p class=\"desc\">Data snapshot <code>{SNAPSHOT_MARK}</code> · helpers {html.escape(__version__)}</p>"
         "</div></body></html>\n"
     )
 
@@ -309,8 +317,8 @@ def listing_html(folder: Path, title: str) -> str:
             f"</nav><div class=\"wb-index\"><h1>{html.escape(title)}</h1><ul>{links}</ul></div></body></html>\n")
 
 
-def _publish(outcomes: list[Outcome], work_dir: Path, out_dir: Path) -> list[Path]:
-    """Copy cached pages, figures and tables into out_dir; remove stale generated files."""
+def _publish(outcomes: list[Outcome], work_dir: Path, out_dir: Path, snapshot: str) -> list[Path]:
+    """Copy cached pages (stamped with the snapshot id), figures and tables into out_dir; remove stale files."""
     for sub in ("figures", "data", "diseases"):
         shutil.rmtree(out_dir / sub, ignore_errors=True)
     for stale in [*out_dir.glob("[0-9][0-9]-*.html"), out_dir / "index.html"]:
@@ -320,7 +328,7 @@ def _publish(outcomes: list[Outcome], work_dir: Path, out_dir: Path) -> list[Pat
         cache = _cache_dir(work_dir, o.job)
         target = out_dir / o.job.page
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(cache / "page.html", target)
+        target.write_text(_stamp((cache / "page.html").read_text(encoding="utf-8"), snapshot), encoding="utf-8")
         written.append(target)
         for sub in ("figures", "data"):
             for f in sorted((cache / sub).iterdir()):
@@ -330,9 +338,13 @@ def _publish(outcomes: list[Outcome], work_dir: Path, out_dir: Path) -> list[Pat
         if (out_dir / sub).exists():
             (out_dir / sub / "index.html").write_text(listing_html(out_dir / sub, title), encoding="utf-8")
     index = out_dir / "index.html"
-    index.write_text(index_html(outcomes), encoding="utf-8")
+    index.write_text(_stamp(index_html(outcomes), snapshot), encoding="utf-8")
     written.append(index)
     return written
+
+
+def _stamp(page: str, snapshot: str) -> str:
+    return page.replace(SNAPSHOT_MARK, html.escape(snapshot))
 
 
 def _progress(total: int):
@@ -349,16 +361,22 @@ def build(out_dir: Path = REPORTS, work_dir: Path | None = None, notebooks: list
     """Execute what changed (in parallel), reuse the rest, and write the site into out_dir."""
     work_dir = (work_dir or ROOT / "build").resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
+    from helpers.evidence.inputs import input_digests, snapshot_id
+
+    inputs = input_digests()
     planned = jobs_for(notebooks if notebooks is not None else discover(), work_dir)
     code = code_digest()
-    fps = {j.key: fingerprint(j, code) for j in planned}
+    fps = {j.key: fingerprint(j, code, inputs) for j in planned}
     todo = [j for j in planned if force or not _cached(work_dir, j, fps[j.key])]
     ran = {j.key for j in todo}
     if todo:
+        from helpers.evidence.snapshot import load_snapshot
+
+        load_snapshot()  # once here, so the notebooks running in parallel all find it in the disk cache
         _run_all(todo, work_dir, fps, jobs)
     outcomes = [Outcome(j, j.key in ran, (_cache_dir(work_dir, j) / "description.txt").read_text(encoding="utf-8"))
                 for j in planned]
-    written = _publish(outcomes, work_dir, out_dir)
+    written = _publish(outcomes, work_dir, out_dir, snapshot_id(inputs))
     return BuildReport(written, sorted(ran), sorted(j.key for j in planned if j.key not in ran))
 
 

@@ -16,7 +16,8 @@ from matplotlib.patches import Patch, Polygon
 from matplotlib.ticker import PercentFormatter
 
 from helpers.synthesis import clinical
-from helpers.report.figures import PALETTE, apply_style
+from helpers.core.codes import REPORT_TYPES
+from helpers.report.figures import PALETTE, styled
 
 TYPE_COLOURS = {
     "case report": PALETTE[5], "case series": PALETTE[1], "phase 1": PALETTE[0], "phase 1/2": PALETTE[4],
@@ -53,10 +54,10 @@ def _nice_sizes(max_value: int) -> list[int]:
     return picks
 
 
+@styled
 def evidence_map(table: pd.DataFrame, title: str = "Evidence map: patients by disease and CAR target") -> plt.Figure:
     """Bubble matrix of ``clinical.evidence_map``: area = patients (overlap counted once),
     colour = dominant report type; each bubble is labelled with patients and reports."""
-    apply_style()
     if table.empty:
         return _empty("No report matches these parameters.")
     diseases = clinical.disease_order(table["disease"])
@@ -69,7 +70,7 @@ def evidence_map(table: pd.DataFrame, title: str = "Evidence map: patients by di
     def area(n: float) -> float:
         return max(MIN_BUBBLE_AREA, MAX_BUBBLE_AREA * float(n) / top)
 
-    for rtype in [t for t in clinical.REPORT_TYPES if t in set(table["dominant_report_type"])]:
+    for rtype in [t for t in REPORT_TYPES if t in set(table["dominant_report_type"])]:
         part = table[table["dominant_report_type"] == rtype]
         ax.scatter([targets.index(t) for t in part["target"]], [diseases.index(d) for d in part["disease"]],
                    s=[area(n) for n in part["patients"]], color=_type_colour(rtype), alpha=0.85,
@@ -91,7 +92,7 @@ def evidence_map(table: pd.DataFrame, title: str = "Evidence map: patients by di
     for side in ax.spines.values():
         side.set_visible(False)
     colour_handles = [Line2D([], [], marker="o", linestyle="", markersize=9, color=_type_colour(t), label=t)
-                      for t in clinical.REPORT_TYPES if t in set(table["dominant_report_type"])]
+                      for t in REPORT_TYPES if t in set(table["dominant_report_type"])]
     size_handles = [Line2D([], [], marker="o", linestyle="", color="#bbbbbb", markersize=math.sqrt(area(v)),
                            label=_plural(v, "patient")) for v in _nice_sizes(top)]
     first = ax.legend(handles=colour_handles, title="dominant report type", loc="upper left",
@@ -125,24 +126,24 @@ def _pct_text(p: float, low: float, high: float) -> str:
     return f"{100 * p:.0f}% ({100 * low:.0f}–{100 * high:.0f})"
 
 
+@styled
 def forest(eff: clinical.Efficacy, title: str = "Response by disease and measure (95% Wilson CI)") -> plt.Figure:
     """Per-report response proportions with Wilson CIs, grouped by disease and measure, with a
     random-effects diamond where reports were pooled. Hollow markers: left out of the pool
     because another report of the same cohort was kept."""
-    apply_style()
     if eff.reports.empty:
         return _empty("No report in this selection states responders and evaluable patients.")
     rows = _forest_rows(eff)
     height = 0.27 * len(rows) + 2.0
     fig, ax = plt.subplots(figsize=(10.5, height))
-    labels, ys = [], []
+    labels = []
     for i, (kind, item) in enumerate(rows):
         y = -i
         if kind == "gap":
             continue
         if kind == "header":
             disease, measure = item  # type: ignore[misc]
-            name = clinical.DISEASE_NAMES.get(disease, disease)
+            name = clinical.disease_name(disease)
             labels.append((y, f"{name if disease == clinical.MIXED else disease} · {measure}", "header"))
             continue
         if kind == "report":
@@ -185,7 +186,7 @@ def forest(eff: clinical.Efficacy, title: str = "Response by disease and measure
     ax.spines["left"].set_visible(False)
     ax.text(N_X, 0.6, "n/N", transform=ax.get_yaxis_transform(), ha="left", fontsize=8.5, fontweight="bold")
     ax.text(PCT_X, 0.6, "% (95% CI)", transform=ax.get_yaxis_transform(), ha="left", fontsize=8.5, fontweight="bold")
-    types = [t for t in clinical.REPORT_TYPES if t in set(eff.reports["report_type"])]
+    types = [t for t in REPORT_TYPES if t in set(eff.reports["report_type"])]
     handles = [Line2D([], [], marker="s", linestyle="-", color=_type_colour(t), label=t) for t in types]
     if eff.reports["pool_status"].str.startswith("not pooled: same cohort").any():
         handles.append(Line2D([], [], marker="s", linestyle="-", color=MUTED, markerfacecolor="white",
@@ -198,10 +199,10 @@ def forest(eff: clinical.Efficacy, title: str = "Response by disease and measure
     return fig
 
 
+@styled
 def safety_bars(table: pd.DataFrame, title: str | None = None) -> plt.Figure:
     """CRS and ICANS (any grade and grade >= 3) per group of ``clinical.safety``: bars with
     Wilson CIs, 'n/N' printed; groups where no report states the outcome say 'not reported'."""
-    apply_style()
     if table.empty:
         return _empty("No report matches these parameters.")
     by = table.columns[0]

@@ -7,15 +7,15 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import LinearSegmentedColormap
 
-from helpers.report.figures import PALETTE, apply_style
+from helpers.report.figures import PALETTE, styled
 from helpers.text.vocabulary import Vocabulary
 
 _CMAP = LinearSegmentedColormap.from_list("wb", ["#ffffff", "#cfe0f1", "#1b6ca8", "#0d3b66"])
 
 
+@styled
 def coverage_heatmap(counts: pd.DataFrame, vocab: Vocabulary) -> plt.Figure:
     """Documents (rows) x concepts (columns), cells = affirmed mentions, grouped by category."""
-    apply_style()
     n_docs, n_con = counts.shape
     fig, ax = plt.subplots(figsize=(max(7.0, 0.34 * n_con + 3.0), 1.0 + 0.55 * n_docs + 1.6))
     values = counts.to_numpy(dtype=float)
@@ -47,12 +47,12 @@ def coverage_heatmap(counts: pd.DataFrame, vocab: Vocabulary) -> plt.Figure:
     return fig
 
 
+@styled
 def upset_diseases(sets: pd.DataFrame, vocab: Vocabulary) -> plt.Figure:
     """UpSet-style plot: which combinations of documents discuss each disease.
 
     `sets` is diseases x documents (bool). Bars = number of diseases per combination,
     dot matrix = the documents in the combination, labels = the diseases."""
-    apply_style()
     docs = list(sets.columns)
     combos: dict[tuple[bool, ...], list[str]] = {}
     for disease, row in sets.iterrows():

@@ -11,14 +11,12 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from helpers.synthesis import clinical
-
-from helpers.synthesis import landscape
-from helpers.synthesis.coverage import seed_mentions
-from helpers.synthesis.diseases import NAMES, VOCAB_TO_CODE
-from helpers.core.errors import ParameterError
-from helpers.evidence.tables import load_clinical_reports
+from helpers.core.codes import DISEASES
+from helpers.evidence.snapshot import Snapshot
+from helpers.report.clinical_tables import included_table
 from helpers.report.narrative import render
+from helpers.synthesis import clinical, landscape
+from helpers.synthesis.diseases import concepts_of
 
 _CITE = re.compile(r"\[\[ref:([A-Za-z0-9_.:/#-]+)\]\]")
 _CITE_RUN = re.compile(r"\s*(?:\[\[ref:[A-Za-z0-9_.:/#-]+\]\]\s*)+")
@@ -47,42 +45,35 @@ class DiseaseReport:
     references: dict[str, Reference] = field(default_factory=dict)
 
 
-def disease_codes(code: str) -> set[str]:
-    """The vocabulary concepts reported under an evidence-table code (SLE includes lupus nephritis)."""
-    return {code} | {sub for sub, parent in VOCAB_TO_CODE.items() if parent == code}
-
-
 def seed_sentences(mentions: pd.DataFrame, code: str) -> pd.DataFrame:
     """Sentences of the seed documents that discuss the disease (affirmed), with the other
     concepts they name."""
     m = mentions[~mentions["negated"].astype(bool)]
-    hits = m[m["concept"].isin(disease_codes(code))]
+    hits = m[m["concept"].isin(concepts_of(code))]
     keys = hits[["doc_id", "citation", "sentence_index", "sentence"]].drop_duplicates()
     rows = []
     for r in keys.itertuples(index=False):
         same = m[(m["doc_id"] == r.doc_id) & (m["sentence_index"] == r.sentence_index)]
-        others = sorted(set(same["concept"]) - disease_codes(code))
+        others = sorted(set(same["concept"]) - concepts_of(code))
         rows.append({"citation": r.citation, "doc_id": r.doc_id, "sentence_index": int(r.sentence_index),
                      "sentence": r.sentence, "also_names": ", ".join(others)})
     df = pd.DataFrame(rows, columns=["citation", "doc_id", "sentence_index", "sentence", "also_names"])
     return df.sort_values(["citation", "sentence_index"]).reset_index(drop=True)
 
 
-def build_report(code: str, target: str = "all") -> DiseaseReport:
-    """Gather the disease's sentences, clinical reports and trials (optionally for one CAR target)."""
-    reports = load_clinical_reports()
-    trials = landscape.current_trials().trials
+def build_report(snapshot: Snapshot, code: str, target: str = "all") -> DiseaseReport:
+    """Gather the disease's sentences, clinical reports and trials (optionally for one CAR target).
+
+    ``code`` and ``target`` are trusted: the notebook validates them against the snapshot first.
+    """
+    reports = snapshot.clinical
+    trials = snapshot.trials
     if target != "all":
-        known = set(reports["target"].dropna()) | set(landscape.known_targets(trials))
-        if target not in known:
-            raise ParameterError(f"parameter 'target' = {target!r}: no report or trial names it; use 'all' or one of "
-                                 f"{', '.join(sorted(known))}")
         reports = reports[reports["target"] == target]
         trials = trials[trials["targets"].fillna("").map(lambda cell: target in landscape.split_cell(cell))]
     sel = clinical.select_reports(reports, disease=code)
     tsel = landscape.filter_trials(trials, disease=code)
-    mentions = seed_mentions()
-    report = DiseaseReport(code, NAMES.get(code, code), target, seed_sentences(mentions, code), sel, tsel)
+    report = DiseaseReport(code, DISEASES.label(code), target, seed_sentences(snapshot.mentions, code), sel, tsel)
     report.references = _references(report)
     return report
 
@@ -177,10 +168,12 @@ def references_html(refs: dict[str, Reference]) -> str:
 
 
 def trials_table(sel: landscape.Selection) -> pd.DataFrame:
+    """The registered trials of the page, in the columns a reader needs."""
     cols = ["registry_id", "title", "phase", "status", "targets", "cell_type", "cell_source", "sponsor", "start_date",
             "enrollment"]
     return sel.trials[cols].reset_index(drop=True)
 
 
 def reports_table(sel: clinical.Selection) -> pd.DataFrame:
-    return clinical.included_table(sel)
+    """The clinical reports of the page as readers cite them."""
+    return included_table(sel)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import os
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from io import BytesIO
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 STYLE = {
     "svg.hashsalt": "cart-workbook",
@@ -30,25 +33,43 @@ STYLE = {
 PALETTE = ["#1b6ca8", "#e07a1f", "#3a9d5d", "#c23b3b", "#7b5ea7", "#8c6d46", "#d16ba5", "#6b6b6b"]
 
 
-def apply_style() -> None:
-    """Apply the workbook's figure style (call once per notebook)."""
-    plt.rcdefaults()
-    plt.rcParams.update(STYLE)
-    plt.rcParams["axes.prop_cycle"] = matplotlib.cycler(color=PALETTE)
+@contextmanager
+def style() -> Iterator[None]:
+    """The workbook's figure style, for the duration of a with-block (global settings are restored)."""
+    with matplotlib.style.context(["default", {**STYLE, "axes.prop_cycle": matplotlib.cycler(color=PALETTE)}]):
+        yield
+
+
+def styled(make: Callable[P, R]) -> Callable[P, R]:
+    """Decorator: build the figure inside :func:`style`, so importing or calling changes no global state."""
+    @functools.wraps(make)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with style():
+            return make(*args, **kwargs)
+    return wrapper
 
 
 def save(fig: plt.Figure, stem: Path) -> list[Path]:
     """Write fig as SVG and PNG with no timestamps or software tags; returns the paths."""
     stem.parent.mkdir(parents=True, exist_ok=True)
     svg, png = stem.with_suffix(".svg"), stem.with_suffix(".png")
-    fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
-    fig.savefig(png, format="png", metadata={"Software": None})
+    with style():
+        fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+        fig.savefig(png, format="png", metadata={"Software": None})
     return [svg, png]
 
 
+def png_bytes(fig: plt.Figure) -> bytes:
+    """The figure as PNG bytes in the workbook style (what a notebook shows inline)."""
+    buffer = BytesIO()
+    with style():
+        fig.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+@styled
 def completeness_heatmap(table: pd.DataFrame, title: str = "Metadata found per document") -> plt.Figure:
     """Documents x fields: dark = printed on the page, mid = supplied by a sidecar, light = absent."""
-    apply_style()
     values = table.to_numpy(dtype=float)
     fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * table.shape[1] + 2.5), 0.5 * table.shape[0] + 1.6))
     cmap = matplotlib.colors.ListedColormap(["#eeeeee", "#f2b45a", "#1b6ca8"])
@@ -68,17 +89,3 @@ def completeness_heatmap(table: pd.DataFrame, title: str = "Metadata found per d
     ax.tick_params(length=0)
     fig.tight_layout()
     return fig
-
-
-FIGURES_DIR_ENV = "WORKBOOK_FIGURES_DIR"
-
-
-def show(fig: plt.Figure, name: str) -> None:
-    """Display fig inline (PNG) and, during a build, also write it as SVG and PNG under reports/figures/."""
-    from IPython.display import display
-
-    target = os.environ.get(FIGURES_DIR_ENV)
-    if target:
-        save(fig, Path(target) / name)
-    display(fig)
-    plt.close(fig)

@@ -1,6 +1,6 @@
 """Figures of the trial landscape (inputs: the tables of ``helpers.synthesis.landscape``).
 
-One style (``helpers.report.figures.apply_style``), sized for a page about 1100 px wide, no random
+One style (``helpers.report.figures.style``), sized for a page about 1100 px wide, no random
 elements. Trials whose field is empty are drawn, in grey and labelled "not stated", never
 dropped.
 """
@@ -12,8 +12,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from helpers.report.figures import PALETTE, apply_style
-from helpers.synthesis.landscape import DISEASE_NAMES, NOT_STATED, REGIONS
+from helpers.report.figures import PALETTE, styled
+from helpers.core.codes import DISEASES
+from helpers.synthesis.landscape import NOT_STATED, REGIONS
 
 GREY = "#bdbdbd"
 GREY_TEXT = "#6b6b6b"
@@ -46,11 +47,11 @@ def _finish(fig: plt.Figure) -> plt.Figure:
     return fig
 
 
+@styled
 def cumulative_by_target(table: pd.DataFrame, title: str = "Registered trials started, cumulative, by CAR target"
                          ) -> plt.Figure:
     """Lines: trials started up to each year per target group (``landscape.cumulative_starts``);
     right panel: trials with no start date, per group (grey: not on the time axis)."""
-    apply_style()
     dated = table[table["start year"] != NOT_STATED]
     undated = table[table["start year"] == NOT_STATED]
     groups = [c for c in table.columns if c not in ("start year", "all trials")]
@@ -89,9 +90,9 @@ def cumulative_by_target(table: pd.DataFrame, title: str = "Registered trials st
     return _finish(fig)
 
 
+@styled
 def phase_bars(table: pd.DataFrame, title: str = "Registered phase") -> plt.Figure:
     """Bars per phase (``landscape.phase_counts``); 'not stated' in grey."""
-    apply_style()
     fig, ax = plt.subplots(figsize=(8.0, 3.4))
     labels = table["label"].tolist()
     values = table["trials"].to_numpy()
@@ -109,11 +110,11 @@ def phase_bars(table: pd.DataFrame, title: str = "Registered phase") -> plt.Figu
     return _finish(fig)
 
 
+@styled
 def country_bars(countries: pd.DataFrame, regions: pd.DataFrame,
                  title: str = "Trials with a site in each country and region") -> plt.Figure:
     """Countries (``landscape.country_counts``, coloured by region) and regions
     (``landscape.region_counts``); a multi-country trial counts under each; 'not stated' in grey."""
-    apply_style()
     height = max(3.4, 0.26 * len(countries) + 1.4)
     fig, (ax, rax) = plt.subplots(1, 2, figsize=(WIDTH, height), gridspec_kw={"width_ratios": [1.6, 1]})
     names = countries["country"].tolist()
@@ -147,12 +148,12 @@ def country_bars(countries: pd.DataFrame, regions: pd.DataFrame,
     return _finish(fig)
 
 
+@styled
 def disease_target_heatmap(matrix: pd.DataFrame,
                            title: str = "Trials by disease and CAR target (basket trials under each disease)"
                            ) -> plt.Figure:
     """Diseases x targets (``landscape.disease_target_matrix``) with the count in each cell;
     the 'not stated' row and column in grey."""
-    apply_style()
     values = matrix.to_numpy(dtype=float)
     rows, cols = matrix.shape
     fig, ax = plt.subplots(figsize=(min(WIDTH, 0.78 * cols + 3.4), 0.42 * rows + 1.9))
@@ -182,11 +183,11 @@ def disease_target_heatmap(matrix: pd.DataFrame,
     return _finish(fig)
 
 
+@styled
 def cell_source_by_year(table: pd.DataFrame,
                         title: str = "Autologous vs allogeneic cells, by start year") -> plt.Figure:
     """Stacked bars per start year (``landscape.cell_source_by_year``); cell source not stated in
     grey; trials with no start date in a separate bar on the right."""
-    apply_style()
     fig, ax = plt.subplots(figsize=(8.6, 3.6))
     labels = [("no start date" if y == NOT_STATED else y) for y in table["start year"]]
     x = np.arange(len(labels), dtype=float)
@@ -214,13 +215,13 @@ def cell_source_by_year(table: pd.DataFrame,
 
 
 def _disease_label(code: str) -> str:
-    name = DISEASE_NAMES.get(code, code)
+    name = DISEASES.short(code)
     return name if name == code or name.startswith(code) else f"{code} ({name})"
 
 
+@styled
 def _stacked_share(table: pd.DataFrame, label_col: str, colors: list[str], title: str) -> plt.Figure:
     """One horizontal bar split into the table's rows; counts inside, names in the legend below."""
-    apply_style()
     fig, ax = plt.subplots(figsize=(WIDTH, 1.9))
     total = int(table["trials"].sum())
     left = 0
@@ -258,11 +259,11 @@ def sponsor_bar(table: pd.DataFrame, title: str = "Lead sponsor: industry or aca
     return _stacked_share(table, "sponsor type", colors, title)
 
 
+@styled
 def comparison_chart(comparison: pd.DataFrame, title: str = "This snapshot against the published landscape"
                      ) -> plt.Figure:
     """Published share vs this snapshot's (95% Wilson CI; denominators = trials stating the field)
     for every measure this snapshot can compute (``landscape.compare_with_published``)."""
-    apply_style()
     rows = comparison[comparison["this snapshot n"].notna()].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(WIDTH, 0.75 * max(len(rows), 1) + 1.4))
     y = np.arange(len(rows))

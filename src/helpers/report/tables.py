@@ -72,23 +72,6 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-DATA_DIR_ENV = "WORKBOOK_DATA_DIR"
-
-
-def show_table(df: pd.DataFrame, caption: str, name: str | None = None, sortable: bool = True) -> None:
-    """Display an escaped table and, during a build, also write it as CSV under reports/data/<name>.csv."""
-    import os
-    from pathlib import Path
-
-    from IPython.display import HTML, display
-
-    target = os.environ.get(DATA_DIR_ENV)
-    if target and name:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        df.to_csv(Path(target) / f"{name}.csv", index=False, lineterminator="\n")
-    display(HTML(html_table(df, caption=caption, sortable=sortable)))
-
-
 def show_html(fragment: str) -> None:
     """Display an HTML fragment built by the helpers in this module (already escaped)."""
     from IPython.display import HTML, display

@@ -31,6 +31,7 @@ class IngestResult:
     manifest: list[ManifestRow] = field(default_factory=list)
 
     def to_json(self) -> dict:
+        """The documents and manifest rows as plain JSON-ready data."""
         return {
             "documents": [d.to_json() for d in self.documents],
             "manifest": [r.model_dump(mode="json") for r in self.manifest],
@@ -53,7 +54,8 @@ def ingest_paths(paths: Iterable[Path | str], max_mb: float = DEFAULT_MAX_MB) ->
             if not any(p.suffix.lower() in DOCUMENT_SUFFIXES for p in found):
                 result.manifest.append(ManifestRow(
                     source_file=display_path(path) + "/", status="skipped",
-                    reason=f"folder holds no document files ({', '.join(sorted(DOCUMENT_SUFFIXES))}); add exported pages to it"))
+                    reason=f"folder holds no document files ({', '.join(sorted(DOCUMENT_SUFFIXES))}); "
+                           "add exported pages to it"))
             files.extend(found)
             result.manifest.extend(_missing_seeds(path, checksums))
         else:
@@ -79,7 +81,9 @@ def _missing_seeds(folder: Path, checksums: dict[str, str]) -> list[ManifestRow]
     ]
 
 
-def _ingest_one(path: Path, checksums: dict[str, str], stems: set[Path], max_mb: float) -> tuple[list[Document], ManifestRow]:
+def _ingest_one(
+    path: Path, checksums: dict[str, str], stems: set[Path], max_mb: float
+) -> tuple[list[Document], ManifestRow]:
     name = display_path(path)
     if path.name.startswith("."):
         return [], ManifestRow(source_file=name, status="skipped", reason="hidden file; not a document")
@@ -88,7 +92,8 @@ def _ingest_one(path: Path, checksums: dict[str, str], stems: set[Path], max_mb:
     if path.suffix.lower() not in DOCUMENT_SUFFIXES:
         return [], ManifestRow(
             source_file=name, status="skipped",
-            reason=f"unsupported file type '{path.suffix or '(none)'}'; save the page as .txt or .md, or export MEDLINE (.nbib), RIS or BibTeX")
+            reason=f"unsupported file type '{path.suffix or '(none)'}'; save the page as .txt or .md, "
+                   "or export MEDLINE (.nbib), RIS or BibTeX")
     if name in checksums and sha256_of(path) != checksums[name]:
         return [], ManifestRow(
             source_file=name, status="error",
@@ -161,7 +166,8 @@ def _sidecar_row(path: Path, stems: set[Path]) -> ManifestRow:
     target = path.parent.resolve() / document_stem(path)
     if target not in stems:
         return ManifestRow(source_file=name, status="skipped",
-                           reason=f"sidecar without a document named {document_stem(path)}.* beside it; rename it or add the document")
+                           reason=f"sidecar without a document named {document_stem(path)}.* beside it; "
+                                  "rename it or add the document")
     try:
         values = read_sidecar(path)
     except HelpersError as exc:

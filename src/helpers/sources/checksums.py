@@ -14,11 +14,14 @@ MANIFEST_FIELDS = ("file", "sha256", "bytes")
 
 @dataclass(frozen=True)
 class SeedProblem:
+    """One seed file that is missing or changed, and what to do about it."""
+
     file: str
     problem: str
 
 
 def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of the file's bytes, read in 1 MiB chunks."""
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -54,7 +57,8 @@ def verify(manifest: Path = SEED_MANIFEST) -> list[SeedProblem]:
             problems.append(SeedProblem(rel, "listed in seeds/manifest.csv but missing on disk; restore it from git"))
         elif sha256_of(path) != expected:
             problems.append(SeedProblem(rel, "changed on disk: its sha256 differs from seeds/manifest.csv; restore it "
-                                             "(git checkout) or, if the change is intended, run `python -m helpers seeds --update`"))
+                                             "(git checkout) or, if the change is intended, run "
+                                             "`python -m helpers seeds --update`"))
     return problems
 
 

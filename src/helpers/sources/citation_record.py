@@ -12,6 +12,7 @@ FIELD_RE = re.compile(r"(?:^|\s)(" + "|".join(KEYS) + r")=")
 
 
 def matches(text: str) -> bool:
+    """Whether the text looks like a citation record: TITLE= plus two of AUTHOR=, JOURNAL=, DOI=, YEAR=."""
     found = set(FIELD_RE.findall(text[:20000]))
     return "TITLE" in found and len(found & {"AUTHOR", "JOURNAL", "DOI", "YEAR"}) >= 2
 
@@ -21,7 +22,7 @@ def parse_records(text: str) -> list[dict]:
     records: list[dict[str, str]] = []
     current: dict[str, str] = {}
     pieces = FIELD_RE.split(text)
-    for key, value in zip(pieces[1::2], pieces[2::2]):
+    for key, value in zip(pieces[1::2], pieces[2::2], strict=True):
         if key in current:
             records.append(current)
             current = {}

@@ -15,7 +15,8 @@ MONTHS = {m: i for i, m in enumerate(
 
 # Lines of site furniture (PubMed, PMC, journal sites) that never belong to a field.
 BOILERPLATE = frozenset(s.lower() for s in [
-    "Skip to main page content", "Skip to main content", "U.S. flag", "An official website of the United States government",
+    "Skip to main page content", "Skip to main content", "U.S. flag",
+    "An official website of the United States government",
     "Dot gov", "The .gov means it’s official.", "The .gov means it's official.", "Https", "The site is secure.",
     "Access keys NCBI Homepage MyNCBI Homepage Main Content Main Navigation", "PubMed Disclaimer",
     "LinkOut - more resources", "Full Text Sources", "Medical", "Research Materials", "Miscellaneous",
@@ -56,11 +57,13 @@ def first(pattern: re.Pattern[str], text: str) -> str | None:
 
 
 def is_boilerplate(line: str) -> bool:
+    """Whether the line is site furniture (navigation, banners) rather than content."""
     low = line.strip().lower()
     return low in BOILERPLATE or low.startswith(BOILERPLATE_PREFIXES)
 
 
 def is_heading(line: str) -> bool:
+    """Whether the line is one of the known section headings (a trailing colon is ignored)."""
     return line.strip().rstrip(":").lower() in HEADINGS
 
 
@@ -84,6 +87,7 @@ def section_after(lines: list[str], heading: str) -> list[str]:
 
 
 def unique_in_order(items: Iterable[str]) -> list[str]:
+    """Non-empty items with case-insensitive repeats dropped, first spelling kept."""
     seen: set[str] = set()
     out = []
     for it in items:

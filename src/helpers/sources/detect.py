@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from helpers.sources import citation_record, generic, library_formats, markdown_page, ncbi_page, publisher_page, pubmed_record
+from helpers.sources import (
+    citation_record,
+    generic,
+    library_formats,
+    markdown_page,
+    ncbi_page,
+    publisher_page,
+    pubmed_record,
+)
 
 Parser = Callable[[str], list[dict]]
 

@@ -6,7 +6,15 @@ from __future__ import annotations
 import re
 
 from helpers.sources.common import (
-    DOI_RE, NCT_RE, PMCID_RE, PMID_RE, clean_doi, content_lines, dedupe_paragraphs, first, section_after,
+    DOI_RE,
+    NCT_RE,
+    PMCID_RE,
+    PMID_RE,
+    clean_doi,
+    content_lines,
+    dedupe_paragraphs,
+    first,
+    section_after,
     split_keywords,
 )
 
@@ -28,4 +36,5 @@ def parse(text: str) -> dict:
 
 
 def has_content(fields: dict) -> bool:
+    """Whether a parsed record holds a title, an identifier or an abstract worth keeping."""
     return any(fields.get(k) for k in ("title", "doi", "pmid", "pmcid", "nct_ids", "abstract"))

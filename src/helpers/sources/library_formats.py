@@ -14,18 +14,22 @@ from helpers.sources.common import DOI_RE, NCT_RE, PMCID_RE, clean_doi, first, p
 
 
 def matches_medline(text: str) -> bool:
+    """Whether the text is a MEDLINE export (a line starting with a `PMID-` tag)."""
     return bool(re.search(r"^PMID- ?\d+", text, re.M))
 
 
 def matches_ris(text: str) -> bool:
+    """Whether the text is an RIS export (a line starting with a `TY  - ` tag)."""
     return bool(re.search(r"^TY  - ", text, re.M))
 
 
 def matches_bibtex(text: str) -> bool:
+    """Whether the text holds a BibTeX entry of a bibliographic type (@article, @book, ...)."""
     return bool(re.search(r"^\s*@(article|inproceedings|misc|book|incollection|online)\s*\{", text, re.M | re.I))
 
 
 def parse_medline(text: str) -> list[dict]:
+    """One dict of Document fields per MEDLINE record."""
     out = []
     for rec in Medline.parse(io.StringIO(text)):
         date, year = parse_date(rec.get("DP", ""))
@@ -52,6 +56,7 @@ def parse_medline(text: str) -> list[dict]:
 
 
 def parse_ris(text: str) -> list[dict]:
+    """One dict of Document fields per RIS record (a PMID only when the database is PubMed)."""
     out = []
     for rec in rispy.loads(text):
         date, year = parse_date(str(rec.get("year") or rec.get("date") or rec.get("publication_year") or ""))
@@ -65,7 +70,10 @@ def parse_ris(text: str) -> list[dict]:
             "volume": rec.get("volume"),
             "pages": "-".join(p for p in (rec.get("start_page"), rec.get("end_page")) if p) or None,
             "doi": clean_doi(rec.get("doi")),
-            "pmid": first(re.compile(r"(\d{6,9})"), str(rec.get("accession_number", ""))) if "pubmed" in str(rec.get("name_of_database", "")).lower() else None,
+            "pmid": (
+                first(re.compile(r"(\d{6,9})"), str(rec.get("accession_number", "")))
+                if "pubmed" in str(rec.get("name_of_database", "")).lower() else None
+            ),
             "abstract": rec.get("abstract"),
             "keywords": rec.get("keywords", []),
             "nct_ids": sorted(set(NCT_RE.findall(notes + " " + str(rec.get("abstract", ""))))),
@@ -74,6 +82,7 @@ def parse_ris(text: str) -> list[dict]:
 
 
 def parse_bibtex(text: str) -> list[dict]:
+    """One dict of Document fields per BibTeX entry."""
     library = bibtexparser.parse_string(text)
     out = []
     for entry in library.entries:

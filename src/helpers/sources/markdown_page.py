@@ -6,7 +6,15 @@ from __future__ import annotations
 import re
 
 from helpers.sources.common import (
-    DOI_RE, NCT_RE, PMCID_RE, PMID_RE, clean_doi, first, parse_date, split_keywords, unique_in_order,
+    DOI_RE,
+    NCT_RE,
+    PMCID_RE,
+    PMID_RE,
+    clean_doi,
+    first,
+    parse_date,
+    split_keywords,
+    unique_in_order,
 )
 
 META_RE = re.compile(r"^\s*(?:[-*]\s*)?\*{0,2}([A-Za-z][A-Za-z ]{1,25}?)\*{0,2}\s*:\s*\*{0,2}\s*(.+?)\s*$")
@@ -14,6 +22,7 @@ HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 
 
 def matches(text: str) -> bool:
+    """Whether the text is a Markdown page: a `# Title` plus a subheading or a bold metadata label."""
     return bool(re.search(r"^# \S", text, re.M)) and bool(re.search(r"^#{2,3} \S|^\*\*[^*]+\*\*", text, re.M))
 
 
@@ -47,7 +56,8 @@ def parse(text: str) -> dict:
     date, year = parse_date(meta.get("published") or meta.get("date") or meta.get("year") or "")
     abstract = _paragraphs(sections.get("abstract", []))
     kw_text = meta.get("keywords") or " ".join(sections.get("keywords", []))
-    authors = [a.strip() for a in re.split(r";|,(?![^()]*\))", meta.get("authors", meta.get("author", ""))) if a.strip()]
+    author_text = meta.get("authors", meta.get("author", ""))
+    authors = [a.strip() for a in re.split(r";|,(?![^()]*\))", author_text) if a.strip()]
     refs_lines = [ln for ln in sections.get("references", []) if ln.strip()]
     return {
         "title": title,

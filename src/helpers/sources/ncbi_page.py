@@ -13,8 +13,19 @@ from __future__ import annotations
 import re
 
 from helpers.sources.common import (
-    DOI_RE, NCT_RE, PMCID_RE, PMID_RE, clean_doi, content_lines, dedupe_paragraphs, first,
-    is_heading, parse_date, section_after, split_keywords, unique_in_order,
+    DOI_RE,
+    NCT_RE,
+    PMCID_RE,
+    PMID_RE,
+    clean_doi,
+    content_lines,
+    dedupe_paragraphs,
+    first,
+    is_heading,
+    parse_date,
+    section_after,
+    split_keywords,
+    unique_in_order,
 )
 
 PUBLICATION_TYPES = (
@@ -38,11 +49,13 @@ REF_YEAR_RE = re.compile(r"\((\d{4})[a-z]?\)")
 
 
 def matches_pubmed(text: str) -> bool:
+    """Whether the text is a saved PubMed page: PubMed site furniture plus a citation line."""
     furniture = any(s in text for s in ("PubMed Disclaimer", "Skip to main page content", "LinkOut - more resources"))
     return furniture and bool(re.search(r"^\s*[^\n]{0,80}\.\s*\d{4}(?: [A-Z][a-z]{2})?(?: \d{1,2})?[;:]", text, re.M))
 
 
 def matches_pmc(text: str) -> bool:
+    """Whether the text is a saved PMC page (it has a `PMCID: … PMID: …` line)."""
     return bool(IDS_LINE_RE.search(text))
 
 
@@ -139,9 +152,9 @@ def parse_figures(section: list[str]) -> list[dict]:
     for ln in section:
         if re.match(r"^(fig(ure)?\.?|table)\s*\d+[a-z]?\.?$", ln, re.I):
             label = ln.rstrip(".").upper()
-            if not figures or figures[-1]["label"] != label or figures[-1]["caption"]:
-                if not (figures and figures[-1]["label"] == label):
-                    figures.append({"label": label, "caption": None})
+            # Pages print each label twice; a repeat of the last label is not a new figure.
+            if not figures or figures[-1]["label"] != label:
+                figures.append({"label": label, "caption": None})
         elif figures:
             prev = figures[-1]["caption"]
             figures[-1]["caption"] = f"{prev} {ln}" if prev else ln

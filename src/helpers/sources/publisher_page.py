@@ -12,8 +12,20 @@ from __future__ import annotations
 import re
 
 from helpers.sources.common import (
-    DOI_RE, NCT_RE, PMCID_RE, PMID_RE, clean_doi, content_lines, dedupe_paragraphs, find_licence, first,
-    is_heading, parse_date, section_after, split_keywords, unique_in_order,
+    DOI_RE,
+    NCT_RE,
+    PMCID_RE,
+    PMID_RE,
+    clean_doi,
+    content_lines,
+    dedupe_paragraphs,
+    find_licence,
+    first,
+    is_heading,
+    parse_date,
+    section_after,
+    split_keywords,
+    unique_in_order,
 )
 
 PUBLISHED_RE = re.compile(r"^(?:Published(?: online)?|Date of publication|Published on)\s*:?\s*(.+)$", re.I)
@@ -21,9 +33,13 @@ DOTTED_CITATION_RE = re.compile(
     r"^(?P<journal>[A-Z][A-Za-z .&]{1,60}?)\.\s*(?P<date>\d{4}(?:\s+[A-Z][a-z]{2}(?:\s+\d{1,2})?)?)\s*;"
     r"\s*(?P<volume>\d+)(?:\((?P<issue>[^)]*)\))?:\s*(?P<pages>[\w–-]+)"
 )
-DEGREES = r"(?:M\.?D\.?|Ph\.?D\.?|M\.?Sc\.?|B\.?Sc\.?|M\.?S\.?|D\.?V\.?M\.?|Pharm\.?D\.?|R\.?N\.?|M\.?P\.?H\.?|D\.?D\.?S\.?)"
+DEGREES = (
+    r"(?:M\.?D\.?|Ph\.?D\.?|M\.?Sc\.?|B\.?Sc\.?|M\.?S\.?|D\.?V\.?M\.?|"
+    r"Pharm\.?D\.?|R\.?N\.?|M\.?P\.?H\.?|D\.?D\.?S\.?)"
+)
 AUTHOR_ITEM_RE = re.compile(
-    rf"(?P<name>[A-Z][\w'’\-]+(?:[ \-][A-Z][\w'’\-]*\.?)+)\s*,\s*(?P<degrees>{DEGREES}(?:\s*,\s*{DEGREES})*)\s*(?P<marks>[\d,*†‡§]*)"
+    rf"(?P<name>[A-Z][\w'’\-]+(?:[ \-][A-Z][\w'’\-]*\.?)+)\s*,\s*"
+    rf"(?P<degrees>{DEGREES}(?:\s*,\s*{DEGREES})*)\s*(?P<marks>[\d,*†‡§]*)"
 )
 AFFIL_MARK_RE = re.compile(r"(?:(?<=\s)|^)(\d{1,2})(?=[A-Z])")
 ARTICLE_TYPES = ("Review Article", "Original Article", "Case Report", "Brief Report", "Letter to the Editor",
@@ -32,6 +48,7 @@ _TYPES = {t.lower() for t in ARTICLE_TYPES}
 
 
 def matches(text: str) -> bool:
+    """Whether the text is a journal landing page: two publisher markers or a dotted citation line."""
     markers = ("Published online", "Correspondence to", "Creative Commons", "Copyright ©", "© ")
     return sum(m in text for m in markers) >= 2 or bool(re.search(DOTTED_CITATION_RE.pattern, text, re.M))
 
@@ -132,7 +149,7 @@ def _affiliations(line: str) -> dict[str, str]:
         return {}
     prefix = parts[0].strip().rstrip(",").strip()
     out = {}
-    for num, body in zip(parts[1::2], parts[2::2]):
+    for num, body in zip(parts[1::2], parts[2::2], strict=True):
         body = body.strip().rstrip(",").strip()
         out[num] = f"{prefix}, {body}" if prefix else body
     return out

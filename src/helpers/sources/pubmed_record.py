@@ -7,7 +7,14 @@ from __future__ import annotations
 import re
 
 from helpers.sources.common import (
-    NCT_RE, clean_doi, content_lines, dedupe_paragraphs, is_heading, parse_date, section_after, split_keywords,
+    NCT_RE,
+    clean_doi,
+    content_lines,
+    dedupe_paragraphs,
+    is_heading,
+    parse_date,
+    section_after,
+    split_keywords,
 )
 from helpers.sources.ncbi_page import parse_figures, parse_references
 
@@ -15,6 +22,7 @@ BULLET_RE = re.compile(r"^-\s*([A-Za-z][A-Za-z ]{1,30}):\s*(.+)$")
 
 
 def matches(text: str) -> bool:
+    """Whether the text is a mirror record (a `- PMID:`, `- PMCID:` or `- DOI:` bullet line)."""
     return bool(re.search(r"^-\s*(PMID|PMCID|DOI):\s*\S+", text, re.M))
 
 

@@ -1,4 +1,4 @@
-"""ClinicalTrials.gov exports -> trials.csv rows, and a merge with the curated table.
+"""ClinicalTrials.gov exports -> trials.csv rows (the merge with the curated table is helpers.evidence.trials).
 
 Offline by design: these functions read files a user exported; nothing here calls the
 registry. Two export formats are read:
@@ -32,18 +32,12 @@ from typing import Any
 
 import pandas as pd
 
-from helpers.core.errors import IngestError, SchemaError
-from helpers.evidence.tables import TRIAL_COLUMNS, age_in_years
+from helpers.core.errors import IngestError
+from helpers.core.codes import TRIAL_COLUMNS
+from helpers.core.units import age_in_years
 from helpers.core.paths import display_path
 
 IMPORT_COLUMNS = (*TRIAL_COLUMNS, "interventions", "source_file")
-REGISTRY_FIELDS = (
-    "title", "status", "phase", "sponsor", "sponsor_type", "countries", "conditions",
-    "start_date", "enrollment", "min_age", "paediatric_eligible",
-)
-CURATED_FIELDS = ("diseases", "targets", "cell_type", "cell_source", "product")
-AUDIT_COLUMNS = ("registry_id", "field", "old", "new", "source_file", "change")
-CHANGE_ORDER = {"added": 0, "updated": 1, "derived": 2}
 NCT_RE = re.compile(r"NCT\d{8}")
 STUDY_URL = "https://clinicaltrials.gov/study/{}"
 
@@ -66,7 +60,7 @@ CELL_TYPE_PATTERNS = (
     ("CAAR-T", re.compile(r"CAAR", re.I)),
     ("CAR-Treg", re.compile(r"CAR[- ]?Treg", re.I)),
     ("CAR-NK", re.compile(r"CAR[- ]?NK", re.I)),
-    ("gammadelta CAR-T", re.compile(r"γδ|gamma[- ]?delta", re.I)),
+    ("gammadelta-CAR-T", re.compile(r"γδ|gamma[- ]?delta", re.I)),
     ("CAR-T", re.compile(r"CAR[- ]?T(?![a-z])|CART(?![a-z])")),
 )
 MONTHS = {m: i for i, m in enumerate(
@@ -419,83 +413,3 @@ def read_registry_exports(folder: Path | str) -> tuple[pd.DataFrame, pd.DataFram
     trials = _frame([], "") if not frames else pd.concat(frames, ignore_index=True)
     trials = trials.sort_values(["registry_id", "source_file"], kind="stable").reset_index(drop=True)
     return trials, pd.DataFrame(manifest, columns=["source_file", "status", "reason"], dtype="string")
-
-
-# ---------------------------------------------------------------- merge
-
-
-def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise SchemaError(f"{what} lacks column(s) {', '.join(missing)}; "
-                          f"pass a frame from {'load_trials' if what == 'curated' else 'read_ctgov_*'}")
-
-
-def _one_per_trial(imported: pd.DataFrame) -> pd.DataFrame:
-    """Drop exact repeats of a study across exports; conflicting repeats are an error."""
-    imported = imported.sort_values(["registry_id", "source_file"], kind="stable")
-    for registry_id, group in imported.groupby("registry_id", sort=True):
-        facts = group[list(TRIAL_COLUMNS)].astype("string").fillna("")
-        if len(facts.drop_duplicates()) > 1:
-            files = ", ".join(sorted(group["source_file"].astype(str)))
-            raise IngestError(f"{registry_id} differs between exports ({files}); "
-                              "keep only the newest export in the folder")
-    return imported.drop_duplicates("registry_id", keep="first").reset_index(drop=True)
-
-
-def _text(value: object) -> object:
-    return pd.NA if pd.isna(value) else str(value)
-
-
-def _same(field: str, old: object, new: object) -> bool:
-    if pd.isna(old) or pd.isna(new):
-        return pd.isna(old) and pd.isna(new)
-    if field == "countries":
-        return sorted(str(old).split(";")) == sorted(str(new).split(";"))
-    return str(old) == str(new)
-
-
-def _typed_trials(rows: list[dict[str, object]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=list(TRIAL_COLUMNS))
-    frame = frame.astype({c: "string" for c in TRIAL_COLUMNS if c != "enrollment"})
-    frame["enrollment"] = pd.array(frame["enrollment"].tolist(), dtype="Int64")
-    return frame.sort_values("registry_id", kind="stable").reset_index(drop=True)
-
-
-def merge_trials(curated: pd.DataFrame, imported: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Update curated trials with registry facts; return (merged trials, audit).
-
-    Registry facts (REGISTRY_FIELDS) win when the registry states them; curated
-    normalisations (CURATED_FIELDS) and source_url are kept. Trials only in the export
-    are added, with curated fields derived from intervention names where possible.
-    The audit has one row per changed field (change = updated), per added trial
-    (field = registry_id, change = added) and per derived field (change = derived).
-    """
-    _require(curated, TRIAL_COLUMNS, "curated")
-    _require(imported, (*TRIAL_COLUMNS, "source_file"), "imported")
-    registry = _one_per_trial(imported).set_index("registry_id", drop=False)
-    rows, audit = [], []
-    for _, trial in curated.iterrows():
-        row = {c: trial[c] for c in TRIAL_COLUMNS}
-        if row["registry_id"] in registry.index:
-            fresh = registry.loc[row["registry_id"]]
-            for field in REGISTRY_FIELDS:
-                if not pd.isna(fresh[field]) and not _same(field, row[field], fresh[field]):
-                    audit.append((row["registry_id"], field, _text(row[field]), _text(fresh[field]),
-                                  fresh["source_file"], "updated"))
-                    row[field] = fresh[field]
-        rows.append(row)
-    known = set(curated["registry_id"])
-    for registry_id, fresh in registry.iterrows():
-        if registry_id in known:
-            continue
-        rows.append({c: fresh[c] for c in TRIAL_COLUMNS})
-        audit.append((registry_id, "registry_id", pd.NA, registry_id, fresh["source_file"], "added"))
-        audit += [(registry_id, f, pd.NA, _text(fresh[f]), fresh["source_file"], "derived")
-                  for f in CURATED_FIELDS if not pd.isna(fresh[f])]
-    audit_frame = pd.DataFrame(audit, columns=list(AUDIT_COLUMNS), dtype="string")
-    rank = audit_frame["change"].map(CHANGE_ORDER)
-    audit_frame = (audit_frame.assign(_rank=rank)
-                   .sort_values(["registry_id", "_rank", "field"], kind="stable")
-                   .drop(columns="_rank").reset_index(drop=True))
-    return _typed_trials(rows), audit_frame

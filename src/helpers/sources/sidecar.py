@@ -17,6 +17,7 @@ _LIST_FIELDS = {"authors", "keywords"}
 
 
 def is_sidecar(path: Path) -> bool:
+    """Whether the file is a sidecar (`.meta.yaml` / `.meta.yml`)."""
     return path.name.endswith(SIDECAR_SUFFIXES)
 
 
@@ -30,6 +31,7 @@ def sidecar_for(document: Path) -> Path | None:
 
 
 def document_stem(sidecar: Path) -> str:
+    """The stem of the document a sidecar belongs to (its name without the sidecar suffix)."""
     for suffix in SIDECAR_SUFFIXES:
         if sidecar.name.endswith(suffix):
             return sidecar.name[: -len(suffix)]
@@ -44,7 +46,8 @@ def read_sidecar(path: Path) -> dict:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise SchemaError(f"{name}: not valid UTF-8 YAML ({exc.__class__.__name__}); fix the syntax, e.g. `doi: 10.1234/abc`.") from exc
+        raise SchemaError(f"{name}: not valid UTF-8 YAML ({exc.__class__.__name__}); "
+                          "fix the syntax, e.g. `doi: 10.1234/abc`.") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -55,7 +58,8 @@ def read_sidecar(path: Path) -> dict:
     for key, value in data.items():
         line = lines.get(key, "?")
         if key not in CURATABLE_FIELDS:
-            raise SchemaError(f"{name}, line {line}: unknown field '{key}'; allowed fields are: {allowed}. Rename or remove it.")
+            raise SchemaError(f"{name}, line {line}: unknown field '{key}'; "
+                              f"allowed fields are: {allowed}. Rename or remove it.")
         out[key] = _check(name, line, key, value)
     return out
 

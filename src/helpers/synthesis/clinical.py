@@ -25,9 +25,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from helpers.report import narrative as _narrative
+from helpers.core.codes import DISEASES, TARGETS
 from helpers.core.errors import ParameterError
-from helpers.evidence.tables import DISEASE_CODES, REPORT_TYPES, TARGETS, explode_diseases
+from helpers.evidence.tables import explode_diseases
 from helpers.synthesis.proportions import pooled_proportion, wilson_ci
 
 MIXED = "mixed"
@@ -38,14 +38,6 @@ SMALL_N = 10
 UNPOOLED_MEASURES = ("other",)
 DIGITS = 4
 
-DISEASE_NAMES = {
-    "SLE": "systemic lupus erythematosus", "SSc": "systemic sclerosis",
-    "IIM": "idiopathic inflammatory myopathy", "RA": "rheumatoid arthritis",
-    "SjD": "Sjögren's disease", "AAV": "ANCA-associated vasculitis",
-    "APS": "antiphospholipid syndrome", "IgG4RD": "IgG4-related disease",
-    "MCTD": "mixed connective tissue disease", "other": "other diseases",
-    MIXED: "mixed-disease reports",
-}
 # tie-break for the dominant report type of an evidence-map cell: the more formal design first
 TYPE_PRIORITY = ("phase 2", "phase 1/2", "phase 1", "case series", "case report", "conference abstract")
 SAFETY_OUTCOMES = (
@@ -57,6 +49,11 @@ SAFETY_OUTCOMES = (
 )
 SAFETY_GROUPINGS = ("disease", "target")
 ALL_REPORTS = "all reports"
+
+
+def disease_name(code: str) -> str:
+    """A disease code as it reads in a sentence ('systemic sclerosis'; 'mixed-disease reports')."""
+    return "mixed-disease reports" if code == MIXED else DISEASES.prose(code)
 
 
 # ---------------------------------------------------------------- selection
@@ -95,11 +92,9 @@ class Selection:
 def select_reports(df: pd.DataFrame, disease: str = ALL, target: str = ALL, earliest_year: int = 2019,
                    include_conference_abstracts: bool = True) -> Selection:
     """Filter reports by disease code (a report qualifies when any of its diseases matches),
-    exact target, earliest publication year and report type; every report gets a decision row."""
-    if disease != ALL and disease not in DISEASE_CODES:
-        raise ParameterError(f"parameter 'disease' = {disease!r}: use 'all' or one of {', '.join(DISEASE_CODES)}")
-    if target != ALL and target not in TARGETS:
-        raise ParameterError(f"parameter 'target' = {target!r}: use 'all' or one of {', '.join(TARGETS)}")
+    exact target, earliest publication year and report type; every report gets a decision row.
+
+    The parameters are trusted: notebooks validate them first (``helpers.report.params``)."""
     df = df.sort_values("report_id", kind="stable").reset_index(drop=True)
     codes = _codes_by_report(df)
     decisions = []
@@ -136,7 +131,7 @@ def selection_note(sel: Selection) -> str:
     return text
 
 
-def _as_selection(data: Selection | pd.DataFrame) -> Selection:
+def as_selection(data: Selection | pd.DataFrame) -> Selection:
     return data if isinstance(data, Selection) else select_reports(data)
 
 
@@ -171,7 +166,7 @@ def citation_label(row: pd.Series | object) -> str:
 
 def disease_order(values: Iterable[str]) -> list[str]:
     """Disease codes in the table's order, then 'mixed', then 'not reported'."""
-    order = list(DISEASE_CODES) + [MIXED, NOT_REPORTED]
+    order = list(DISEASES) + [MIXED, NOT_REPORTED]
     return sorted(set(values), key=lambda v: (order.index(v) if v in order else len(order), v))
 
 
@@ -215,7 +210,7 @@ def unique_patients(long: pd.DataFrame, n: str = "n") -> int:
 
 def disease_rows(data: Selection | pd.DataFrame) -> pd.DataFrame:
     """One row per (report, disease) with that disease's n, restricted to the selected disease."""
-    sel = _as_selection(data)
+    sel = as_selection(data)
     long = explode_diseases(sel.reports)
     if sel.disease != ALL:
         long = long[long["disease"] == sel.disease]
@@ -308,7 +303,7 @@ def _skip_reason(row: pd.Series) -> str | None:
 def efficacy(data: Selection | pd.DataFrame, alpha: float = 0.05) -> Efficacy:
     """Response proportion with a Wilson CI per report, grouped by attributed disease and measure;
     random-effects pooled estimate where >= 2 reports (one per overlap group) share a measure."""
-    sel = _as_selection(data)
+    sel = as_selection(data)
     df = sel.reports.assign(disease=attributed_disease(sel.reports))
     skipped, rows = [], []
     for _, row in df.iterrows():
@@ -389,7 +384,7 @@ def safety(data: Selection | pd.DataFrame, by: str = "disease", alpha: float = 0
     (one report per overlap group); ``reports_not_reporting`` counts the others."""
     if by not in SAFETY_GROUPINGS:
         raise ParameterError(f"by={by!r}: use one of {', '.join(SAFETY_GROUPINGS)}")
-    sel = _as_selection(data)
+    sel = as_selection(data)
     df = sel.reports.assign(disease=attributed_disease(sel.reports),
                             target=sel.reports["target"].fillna(NOT_REPORTED))
     groups = disease_order(df["disease"]) if by == "disease" else target_order(df["target"])
@@ -409,7 +404,7 @@ def safety(data: Selection | pd.DataFrame, by: str = "disease", alpha: float = 0
 
 def caveats(data: Selection | pd.DataFrame) -> pd.DataFrame:
     """One row per caveat that applies to the selection: section, caveat, reports affected, consequence."""
-    sel = _as_selection(data)
+    sel = as_selection(data)
     df = sel.reports.assign(disease=attributed_disease(sel.reports))
     rows: list[tuple[str, str, list[str], str]] = []
     for group, cell in df[df["overlap_group"].notna()].groupby("overlap_group", sort=True):
@@ -459,100 +454,26 @@ def caveat_lines(table: pd.DataFrame, section: str) -> list[str]:
             for r in part.itertuples(index=False)]
 
 
-# ---------------------------------------------------------------- tables for display
-
-
-def _pct(x: object) -> object:
-    return None if x is None or pd.isna(x) else round(100 * float(x), 1)
-
-
-def _ci_text(low: object, high: object) -> object:
-    if low is None or pd.isna(low):
-        return None
-    return f"{100 * float(low):.0f}–{100 * float(high):.0f}%"
-
-
-def included_table(data: Selection | pd.DataFrame) -> pd.DataFrame:
-    """The selected reports as readers cite them."""
-    sel = _as_selection(data)
-    df = sel.reports
-    return pd.DataFrame({
-        "report": [citation_label(r) for _, r in df.iterrows()], "report_id": df["report_id"],
-        "type": df["report_type"], "diseases": df["diseases"], "patients": df["n_patients"],
-        "target": df["target"], "product": df["product"], "cell type": df["cell_type"],
-        "cell source": df["cell_source"],
-        "follow-up (months)": df["follow_up_months"], "overlap group": df["overlap_group"],
-    }).astype(object).where(lambda t: t.notna(), None)
-
-
-def evidence_map_display(table: pd.DataFrame) -> pd.DataFrame:
-    return table.rename(columns={"patients": "patients (overlap counted once)",
-                                 "patients_all_reports": "patients (sum over reports)",
-                                 "dominant_report_type": "dominant report type", "report_types": "report types",
-                                 "report_ids": "reports (ids)"})
-
-
-def efficacy_display(eff: Efficacy) -> pd.DataFrame:
-    r = eff.reports
-    return pd.DataFrame({
-        "disease": r["disease"], "measure": r["measure"], "report": r["label"], "type": r["report_type"],
-        "target": r["target"], "responders/evaluable": [f"{k}/{n}" for k, n in zip(r["responders"], r["evaluable"])],
-        "%": [_pct(p) for p in r["proportion"]],
-        "95% CI (Wilson)": [_ci_text(lo, hi) for lo, hi in zip(r["ci_low"], r["ci_high"])],
-        "timepoint": r["timepoint"], "pooling": r["pool_status"],
-    }).astype(object).where(lambda t: t.notna(), None)
-
-
-def pooled_display(eff: Efficacy) -> pd.DataFrame:
-    p = eff.pooled
-    return pd.DataFrame({
-        "disease": p["disease"], "measure": p["measure"], "reports": p["reports"],
-        "responders/evaluable": [f"{k}/{n}" for k, n in zip(p["responders"], p["evaluable"])],
-        "pooled %": [_pct(x) for x in p["estimate"]],
-        "95% CI": [_ci_text(lo, hi) for lo, hi in zip(p["ci_low"], p["ci_high"])],
-        "I² %": [_pct(x) for x in p["i2"]], "reports pooled": p["report_ids"],
-        "left out (same cohort)": p["dropped_overlap"].replace("", "none"),
-    }).astype(object).where(lambda t: t.notna(), None)
-
-
-def safety_display(table: pd.DataFrame) -> pd.DataFrame:
-    """Wide: one row per group, 'events/denominator (%)' per outcome, 'not reported' when no report states it."""
-    by = table.columns[0]
-    rows = []
-    for group, cell in table.groupby(by, sort=False):
-        row: dict[str, object] = {by: group}
-        for r in cell.itertuples(index=False):
-            row[r.outcome] = (f"{r.events}/{r.denominator} ({_pct(r.rate):g}%; {r.reports_counted} "
-                              f"report{'s' if r.reports_counted != 1 else ''})" if r.denominator else None)
-        crs = cell[cell["outcome"] == "CRS any grade"].iloc[0]
-        icans = cell[cell["outcome"] == "ICANS any grade"].iloc[0]
-        row["reports without CRS / ICANS counts"] = f"{crs.reports_not_reporting} / {icans.reports_not_reporting}"
-        dropped = sorted({i for ids in cell["dropped_overlap"] for i in ids.split("; ") if i})
-        row["left out (same cohort)"] = "; ".join(dropped) or "none"
-        rows.append(row)
-    return pd.DataFrame(rows).astype(object).where(lambda t: t.notna(), None)
-
-
 # ---------------------------------------------------------------- narrative
 
 
 def narrative_context(data: Selection | pd.DataFrame, alpha: float = 0.05) -> dict:
     """Every number the clinical narrative states, computed from the table."""
-    sel = _as_selection(data)
+    sel = as_selection(data)
     df = sel.reports
     long = disease_rows(sel)
     totals = patient_totals(sel)
     diseases = []
     for code in disease_order(long["disease"]):
         cell = long[long["disease"] == code]
-        diseases.append({"code": code, "name": DISEASE_NAMES.get(code, code),
+        diseases.append({"code": code, "name": disease_name(code),
                          "reports": int(cell["report_id"].nunique()), "patients": unique_patients(cell)})
     targets = []
     for target in target_order(df["target"].fillna(NOT_REPORTED)):
         cell = df[df["target"].fillna(NOT_REPORTED) == target]
         targets.append({"target": target, "reports": len(cell)})
     eff = efficacy(sel, alpha)
-    pooled = [{"disease": r.disease, "disease_name": DISEASE_NAMES.get(r.disease, r.disease), "measure": r.measure,
+    pooled = [{"disease": r.disease, "disease_name": disease_name(r.disease), "measure": r.measure,
                "reports": int(r.reports), "responders": int(r.responders), "evaluable": int(r.evaluable),
                "estimate": float(r.estimate), "ci_low": float(r.ci_low), "ci_high": float(r.ci_high),
                "i2": float(r.i2)} for r in eff.pooled.itertuples(index=False)]
@@ -588,17 +509,3 @@ def narrative_context(data: Selection | pd.DataFrame, alpha: float = 0.05) -> di
         "crs_any": tox["crs_any"], "crs_g3": tox["crs_g3"],
         "icans_any": tox["icans_any"], "icans_g3": tox["icans_g3"],
     }
-
-
-def narrative(data: Selection | pd.DataFrame, alpha: float = 0.05) -> str:
-    """The clinical narrative paragraph, rendered from ``narrative_context``."""
-    return _narrative.render("clinical.j2", **narrative_context(data, alpha))
-
-
-__all__ = [
-    "ALL_REPORTS", "DISEASE_NAMES", "MIXED", "REPORT_TYPES", "SAFETY_OUTCOMES", "Efficacy", "Selection",
-    "attributed_disease", "caveat_lines", "caveats", "citation_label", "count_overlap_once", "disease_order",
-    "disease_rows", "efficacy", "efficacy_display", "evidence_map", "evidence_map_display", "included_table",
-    "narrative", "narrative_context", "patient_totals", "pooled_display", "safety", "safety_display",
-    "select_reports", "selection_note", "target_order", "unique_patients",
-]

@@ -3,43 +3,14 @@ covers, each with the sentence that supports it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from pathlib import Path
+from collections.abc import Iterable
 
 import pandas as pd
 
-from helpers.text.concepts import annotate, load_vocabulary, mentions_frame
-from helpers.library.corpus import build_corpus, short_citation
-from helpers.sources import ingest_paths
-from helpers.core.models import Document
-from helpers.core.paths import DOCUMENTS
+from helpers.core.codes import CATEGORIES
 from helpers.text.vocabulary import Vocabulary
 
-CATEGORY_ORDER = ("diseases", "targets", "platforms", "generations", "toxicities", "outcomes", "challenges")
-
-
-def document_text(doc: Document) -> str:
-    """The text that is annotated: title, abstract, keywords and figure captions, as printed."""
-    parts = [doc.title or "", doc.abstract or ""]
-    if doc.keywords:
-        parts.append("Keywords: " + "; ".join(doc.keywords) + ".")
-    parts += [f"{f.label}: {f.caption}" for f in doc.figures if f.caption]
-    return "\n\n".join(p for p in parts if p)
-
-
-def document_mentions(documents: Sequence[Document], vocab: Vocabulary | None = None) -> pd.DataFrame:
-    """Mentions table for documents (offsets are into `document_text(doc)`), with a `citation` column."""
-    vocab = vocab or load_vocabulary()
-    frame = mentions_frame(annotate([(d.id, document_text(d)) for d in documents], vocab))
-    labels = {d.id: short_citation(d) for d in documents}
-    frame.insert(1, "citation", frame["doc_id"].map(labels))
-    return frame
-
-
-def seed_mentions(folder: Path = DOCUMENTS) -> pd.DataFrame:
-    """Mentions in the shipped seed documents (de-duplicated corpus)."""
-    corpus = build_corpus(ingest_paths([folder]).documents)
-    return document_mentions(corpus.documents)
+CATEGORY_ORDER = CATEGORIES.codes
 
 
 def coverage_counts(mentions: pd.DataFrame, vocab: Vocabulary, categories: Iterable[str] = CATEGORY_ORDER,
@@ -118,13 +89,6 @@ def narrative_context(mentions: pd.DataFrame, vocab: Vocabulary) -> dict:
     target_docs.sort(key=lambda t: (-t["n_docs"], t["label"]))
     return {"n_docs": len(docs), "docs": docs, "shared_diseases": shared_d, "unique_diseases": unique_d,
             "unique_other": unique_other, "targets": target_docs}
-
-
-def narrative(mentions: pd.DataFrame, vocab: Vocabulary) -> list[str]:
-    """Statements about coverage, one per item, each quoting its supporting sentence."""
-    from helpers.report.narrative import render_lines
-
-    return render_lines("coverage.j2", **narrative_context(mentions, vocab))
 
 
 def vocabulary_summary(vocab: Vocabulary, categories: Iterable[str] = CATEGORY_ORDER) -> pd.DataFrame:

@@ -1,46 +1,39 @@
-"""The diseases the workbook reports on: codes, names, and which have any evidence."""
+"""Which diseases have evidence: reports, patients, trials and documents per disease code."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from helpers.evidence.tables import explode_diseases, load_clinical_reports
+from helpers.core.codes import DISEASE_OF_CONCEPT, DISEASES
+from helpers.evidence.snapshot import Snapshot
+from helpers.evidence.tables import explode_diseases
 
-NAMES = {
-    "SLE": "Systemic lupus erythematosus",
-    "SSc": "Systemic sclerosis",
-    "IIM": "Idiopathic inflammatory myopathies",
-    "RA": "Rheumatoid arthritis",
-    "SjD": "Sjögren's disease",
-    "AAV": "ANCA-associated vasculitis",
-    "APS": "Antiphospholipid syndrome",
-    "IgG4RD": "IgG4-related disease",
-    "MCTD": "Mixed connective tissue disease",
-}
-# Vocabulary sub-concepts reported under their evidence-table disease code.
-VOCAB_TO_CODE = {"LN": "SLE", "DM": "IIM", "PM": "IIM", "ASyS": "IIM", "IMNM": "IIM", "JDM": "IIM"}
+OTHER = "other"
 
 
-def evidence_counts(clinical: pd.DataFrame | None = None, trials: pd.DataFrame | None = None,
-                    mentions: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Per disease code: reports, patients (as reported, overlaps not removed), trials, seed documents mentioning it."""
-    clinical = load_clinical_reports() if clinical is None else clinical
-    if trials is None:
-        from helpers.synthesis.landscape import current_trials
+def concepts_of(code: str) -> set[str]:
+    """The vocabulary concepts reported under a disease code (SLE includes lupus nephritis)."""
+    return {code} | {concept for concept, parent in DISEASE_OF_CONCEPT.items() if parent == code}
 
-        trials = current_trials().trials
+
+def evidence_counts(clinical: pd.DataFrame, trials: pd.DataFrame, mentions: pd.DataFrame | None = None
+                    ) -> pd.DataFrame:
+    """Per disease code: reports, patients (as reported, overlaps not removed), trials, documents naming it."""
     long = explode_diseases(clinical)
-    rows = []
     trial_codes = trials["diseases"].fillna("").str.split(";")
     doc_codes: dict[str, set[str]] = {}
     if mentions is not None and not mentions.empty:
         m = mentions[(mentions["category"] == "diseases") & (~mentions["negated"].astype(bool))]
-        for concept, doc in zip(m["concept"], m["doc_id"]):
-            doc_codes.setdefault(VOCAB_TO_CODE.get(concept, concept), set()).add(doc)
-    for code, name in NAMES.items():
+        for concept, doc in zip(m["concept"], m["doc_id"], strict=True):
+            if concept in DISEASE_OF_CONCEPT:
+                doc_codes.setdefault(DISEASE_OF_CONCEPT[concept], set()).add(doc)
+    rows = []
+    for code in DISEASES:
+        if code == OTHER:
+            continue
         sub = long[long["disease"] == code]
         rows.append({
-            "code": code, "disease": name,
+            "code": code, "disease": DISEASES.label(code),
             "reports": int(sub["report_id"].nunique()),
             "patients": int(sub["n"].fillna(0).sum()),
             "trials": int(sum(code in codes for codes in trial_codes)),
@@ -49,11 +42,9 @@ def evidence_counts(clinical: pd.DataFrame | None = None, trials: pd.DataFrame |
     return pd.DataFrame(rows)
 
 
-def disease_parameter_sets() -> list[tuple[dict, str, str]]:
-    """(parameters, label, one-line summary) for every disease with any evidence."""
-    from helpers.synthesis.coverage import seed_mentions
-
-    counts = evidence_counts(mentions=seed_mentions())
+def disease_parameter_sets(snapshot: Snapshot) -> list[tuple[dict, str, str]]:
+    """(parameters, label, one-line summary) for every disease with any evidence in the snapshot."""
+    counts = evidence_counts(snapshot.clinical, snapshot.trials, snapshot.mentions)
     out = []
     for r in counts.itertuples(index=False):
         if r.reports or r.trials or r.documents:

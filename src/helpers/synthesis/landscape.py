@@ -1,7 +1,8 @@
 """The registered-trial landscape: pure functions on the trials frame (``trials.csv`` columns).
 
-Flow: ``current_trials()`` = the curated table merged with any ClinicalTrials.gov exports in
-``seeds/registry/`` -> ``filter_trials()`` (disease, target, statuses, snapshot date) -> counts.
+Flow: the snapshot's trials (the curated table merged with any ClinicalTrials.gov exports in
+``seeds/registry/``, see ``helpers.evidence.trials``) -> ``filter_trials()`` (disease, target,
+statuses, snapshot date) -> counts. Nothing here reads a file.
 
 Every count keeps the trials whose field is empty in a row (or column) labelled
 ``"not stated"``: an empty cell means the source did not state the fact, and it is shown,
@@ -13,37 +14,20 @@ next to them.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import NamedTuple
 
 import pandas as pd
 
-from helpers.core import paths
-from helpers.core.errors import ParameterError, SchemaError
-from helpers.evidence.tables import DISEASE_CODES, TRIAL_COLUMNS, TRIAL_STATUSES, age_in_years, load_trials
-from helpers.report.narrative import render
-from helpers.sources.registry import merge_trials, read_registry_exports
+from helpers.core.codes import CELL_SOURCES, DISEASES, SPONSOR_TYPES, TRIAL_COLUMNS, TRIAL_PHASES, TRIAL_STATUSES
+from helpers.core.errors import ParameterError
+from helpers.core.units import age_in_years
 
 NOT_STATED = "not stated"
 ALL = "all"
 
-PHASES = ("EARLY_PHASE1", "PHASE1", "PHASE1/PHASE2", "PHASE2", "PHASE3", "NA")
-PHASE_LABELS = {
-    "EARLY_PHASE1": "early phase 1", "PHASE1": "phase 1", "PHASE1/PHASE2": "phase 1/2",
-    "PHASE2": "phase 2", "PHASE3": "phase 3", "PHASE4": "phase 4", "NA": "not applicable",
-}
-CELL_SOURCES = ("autologous", "allogeneic")
-SPONSOR_TYPES = ("industry", "academic")
-DISEASE_NAMES = {
-    "SLE": "SLE / lupus nephritis", "SSc": "systemic sclerosis", "IIM": "myositis", "RA": "rheumatoid arthritis",
-    "SjD": "Sjögren's disease", "AAV": "ANCA vasculitis", "APS": "antiphospholipid syndrome",
-    "IgG4RD": "IgG4-related disease", "MCTD": "mixed connective tissue disease", "other": "other",
-}
 # Targets drawn as their own line in the per-year figure; every other construct is "other targets".
 MAIN_TARGETS = ("CD19", "CD19/BCMA", "BCMA")
 OTHER_TARGETS = "other targets"
@@ -63,9 +47,6 @@ EUROPE = (
 REGION_OF = {**{c: "East Asia" for c in EAST_ASIA}, **{c: "North America" for c in NORTH_AMERICA},
              **{c: "Europe" for c in EUROPE}}
 
-PUBLISHED_LANDSCAPES = paths.EVIDENCE / "published_landscapes.csv"
-PUBLISHED_COLUMNS = ("source", "short_citation", "citation", "doi", "url", "measure", "label", "k", "n",
-                     "read_from", "note")
 
 EXCLUSION_REASONS = (
     "started after the snapshot date", "disease not selected", "disease not stated",
@@ -116,51 +97,8 @@ def target_group(target: str) -> str:
 
 
 def phase_label(phase: str) -> str:
-    return PHASE_LABELS.get(phase, phase)
-
-
-# ---------------------------------------------------------------- the trials of this snapshot
-
-
-class CurrentTrials(NamedTuple):
-    """The trials of this build: curated table merged with the exports found (tuple-unpackable)."""
-
-    trials: pd.DataFrame
-    audit: pd.DataFrame
-    manifest: pd.DataFrame
-
-
-def current_trials(registry_folder: Path | str = paths.REGISTRY_EXPORTS,
-                   curated: Path | str | None = None) -> CurrentTrials:
-    """Curated ``trials.csv`` updated by every ClinicalTrials.gov export in ``registry_folder``.
-
-    Returns (trials, audit, manifest): the merged trials sorted by registry_id, the merge audit
-    (one row per changed, added or derived field) and the export manifest (one row per export
-    file: parsed or error, with the reason). No exports -> the curated table, empty audit and
-    manifest. Only ``*.json`` / ``*.csv`` files are read (the folder's README is not an export).
-    """
-    base = load_trials(curated)
-    imported, manifest = read_registry_exports(registry_folder)
-    if imported.empty:
-        audit = pd.DataFrame(columns=["registry_id", "field", "old", "new", "source_file", "change"], dtype="string")
-        return CurrentTrials(base, audit, manifest)
-    trials, audit = merge_trials(base, imported)
-    return CurrentTrials(trials, audit, manifest)
-
-
-def export_summary(current: CurrentTrials) -> str:
-    """One line saying what the exports contributed (or that none were found)."""
-    manifest, audit = current.manifest, current.audit
-    if manifest.empty:
-        return (f"No ClinicalTrials.gov exports were found in {paths.display_path(paths.REGISTRY_EXPORTS)}/: "
-                f"the landscape is the curated table alone ({len(current.trials)} trials).")
-    parsed = int((manifest["status"] == "parsed").sum())
-    errors = int((manifest["status"] == "error").sum())
-    added = int((audit["change"] == "added").sum())
-    updated_trials = audit.loc[audit["change"] == "updated", "registry_id"].nunique()
-    return (f"{len(manifest)} export file(s) found: {parsed} read, {errors} with errors (listed below, not used). "
-            f"They added {added} trial(s) and updated {updated_trials} curated trial(s); "
-            f"{len(current.trials)} trials in total.")
+    """A registry phase code in words ('PHASE1/PHASE2' -> 'phase 1/2')."""
+    return TRIAL_PHASES.label(phase)
 
 
 # ---------------------------------------------------------------- selection
@@ -215,20 +153,11 @@ def filter_trials(trials: pd.DataFrame, disease: str = ALL, target: str = ALL,
       match the dual ``CD19/BCMA``) or "all".
     * ``statuses``: ClinicalTrials.gov statuses; empty = all (trials without a status are kept).
 
-    Reasons are checked in that order; the first that applies is recorded.
+    Reasons are checked in that order; the first that applies is recorded. The parameters are
+    trusted: notebooks validate them first (``helpers.report.params``).
     """
     snapshot = _check_snapshot(snapshot_date)
-    if disease != ALL and disease not in DISEASE_CODES:
-        raise ParameterError(f"parameter 'disease' = {disease!r}: unknown; use 'all' or one of "
-                             f"{', '.join(DISEASE_CODES)}")
     wanted_target = None if target == ALL else str(target).strip().upper()
-    if wanted_target is not None and wanted_target not in {t.upper() for t in known_targets(trials)}:
-        raise ParameterError(f"parameter 'target' = {target!r}: no trial names this target; use 'all' or one of "
-                             f"{', '.join(known_targets(trials))}")
-    bad_status = [s for s in statuses if s not in TRIAL_STATUSES]
-    if bad_status:
-        raise ParameterError(f"parameter 'statuses' holds {bad_status!r}; use ClinicalTrials.gov values: "
-                             f"{', '.join(TRIAL_STATUSES)}")
     reasons = []
     for row in trials.itertuples(index=False):
         reasons.append(_reason(row, snapshot, disease, wanted_target, tuple(statuses)))
@@ -323,7 +252,7 @@ def target_counts(trials: pd.DataFrame) -> pd.DataFrame:
 def disease_counts(trials: pd.DataFrame) -> pd.DataFrame:
     """Trials per disease (a basket trial counts under each of its diseases), + not stated."""
     counts, missing = _value_counts(trials, "diseases", multi=True)
-    return _table(_ordered(counts, DISEASE_CODES), missing, "disease", len(trials))
+    return _table(_ordered(counts, DISEASES.codes), missing, "disease", len(trials))
 
 
 def basket_trials(trials: pd.DataFrame) -> int:
@@ -334,7 +263,7 @@ def basket_trials(trials: pd.DataFrame) -> int:
 def phase_counts(trials: pd.DataFrame) -> pd.DataFrame:
     """Trials per registered phase (every standard phase, zeros included), + not stated."""
     counts, missing = _value_counts(trials, "phase")
-    pairs = _ordered(counts, PHASES, keep_zero=True)
+    pairs = _ordered(counts, TRIAL_PHASES.codes, keep_zero=True)
     frame = _table(pairs, missing, "phase", len(trials))
     frame.insert(1, "label", [phase_label(p) if p != NOT_STATED else NOT_STATED for p in frame["phase"]])
     return frame
@@ -342,7 +271,7 @@ def phase_counts(trials: pd.DataFrame) -> pd.DataFrame:
 
 def status_counts(trials: pd.DataFrame) -> pd.DataFrame:
     counts, missing = _value_counts(trials, "status")
-    return _table(_ordered(counts, TRIAL_STATUSES), missing, "status", len(trials))
+    return _table(_ordered(counts, TRIAL_STATUSES.codes), missing, "status", len(trials))
 
 
 def country_counts(trials: pd.DataFrame) -> pd.DataFrame:
@@ -385,7 +314,7 @@ def disease_target_matrix(trials: pd.DataFrame) -> pd.DataFrame:
     A basket trial is counted under each of its diseases, a trial testing two products under
     each target, so cells add up to more than the number of trials.
     """
-    diseases = [d for d in DISEASE_CODES if any(d in split_cell(c) for c in trials["diseases"])] + [NOT_STATED]
+    diseases = [d for d in DISEASES if any(d in split_cell(c) for c in trials["diseases"])] + [NOT_STATED]
     targets = _target_order(trials) + [NOT_STATED]
     matrix = pd.DataFrame(0, index=pd.Index(diseases, name="disease"), columns=targets, dtype=int)
     for d_cell, t_cell in zip(trials["diseases"], trials["targets"]):
@@ -438,7 +367,7 @@ def starts_per_year(trials: pd.DataFrame) -> pd.DataFrame:
 
 def cell_source_by_year(trials: pd.DataFrame) -> pd.DataFrame:
     """Autologous / allogeneic / source not stated, per start year; last row = start date not stated."""
-    cols = [*CELL_SOURCES, NOT_STATED]
+    cols = [*CELL_SOURCES.codes, NOT_STATED]
     years = year_labels(trials)
     table = pd.DataFrame(0, index=[*years, NOT_STATED], columns=cols, dtype=int)
     for date, source in zip(trials["start_date"], trials["cell_source"]):
@@ -452,7 +381,7 @@ def cell_source_by_year(trials: pd.DataFrame) -> pd.DataFrame:
 
 def cell_source_counts(trials: pd.DataFrame) -> pd.DataFrame:
     counts, missing = _value_counts(trials, "cell_source")
-    return _table(_ordered(counts, CELL_SOURCES, keep_zero=True), missing, "cell source", len(trials))
+    return _table(_ordered(counts, CELL_SOURCES.codes, keep_zero=True), missing, "cell source", len(trials))
 
 
 def cell_type_counts(trials: pd.DataFrame) -> pd.DataFrame:
@@ -514,7 +443,7 @@ def paediatric_min_ages(trials: pd.DataFrame) -> pd.DataFrame:
 def sponsor_counts(trials: pd.DataFrame) -> pd.DataFrame:
     """Industry vs academic lead sponsors, + not stated."""
     counts, missing = _value_counts(trials, "sponsor_type")
-    return _table(_ordered(counts, SPONSOR_TYPES, keep_zero=True), missing, "sponsor type", len(trials))
+    return _table(_ordered(counts, SPONSOR_TYPES.codes, keep_zero=True), missing, "sponsor type", len(trials))
 
 
 def field_completeness(trials: pd.DataFrame, columns: Iterable[str] = TRIAL_COLUMNS) -> pd.DataFrame:
@@ -541,21 +470,6 @@ MEASURES = {
 }
 
 
-def published_landscapes(path: Path | str = PUBLISHED_LANDSCAPES) -> pd.DataFrame:
-    """Published landscape figures (one row per measure, with citation, DOI, URL and where read)."""
-    path = Path(path)
-    with open(path, encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if list(reader.fieldnames or []) != list(PUBLISHED_COLUMNS):
-            raise SchemaError(f"{paths.display_path(path)}: header must be {','.join(PUBLISHED_COLUMNS)}")
-        rows = list(reader)
-    frame = pd.DataFrame(rows, columns=list(PUBLISHED_COLUMNS))
-    for col in ("k", "n"):
-        frame[col] = pd.to_numeric(frame[col], errors="raise").astype(int)
-    frame["share"] = (frame["k"] / frame["n"]).round(4)
-    return frame
-
-
 def measure_share(trials: pd.DataFrame, measure: str) -> Share | None:
     """This snapshot's k/n for a published measure (n = trials stating the field); None if not computable."""
     if measure not in MEASURES:
@@ -565,13 +479,12 @@ def measure_share(trials: pd.DataFrame, measure: str) -> Share | None:
     return Share(k=sum(bool(test(v)) for v in stated), n=len(stated), not_stated=len(trials) - len(stated))
 
 
-def compare_with_published(trials: pd.DataFrame, published: pd.DataFrame | None = None) -> pd.DataFrame:
+def compare_with_published(trials: pd.DataFrame, published: pd.DataFrame) -> pd.DataFrame:
     """Each published share next to this snapshot's (over trials stating the field), with a
     Wilson 95% CI for ours and the difference in percentage points; measures trials.csv
     cannot compute are kept with empty values and the reason."""
     from helpers.synthesis.proportions import wilson_ci
 
-    published = published_landscapes() if published is None else published
     rows = []
     for rec in published.itertuples(index=False):
         ours = measure_share(trials, rec.measure)
@@ -588,25 +501,6 @@ def compare_with_published(trials: pd.DataFrame, published: pd.DataFrame | None 
                      "this snapshot share": round(ours.share, 3), "ci low": round(low, 3), "ci high": round(high, 3),
                      "difference (points)": round(100 * (ours.share - rec.k / rec.n), 1),
                      "how counted here": MEASURES[rec.measure][2]})
-    return pd.DataFrame(rows)
-
-
-def comparison_table(comparison: pd.DataFrame) -> pd.DataFrame:
-    """``compare_with_published`` in a few readable columns (k/n (share), CI as text)."""
-    from helpers.report.narrative import fmt_ci, fmt_prop
-
-    rows = []
-    for _, rec in comparison.iterrows():
-        ours = not pd.isna(rec["this snapshot n"])
-        rows.append({
-            "published figure": rec["label"], "source": rec["source"],
-            "published": fmt_prop(rec["published k"], rec["published n"]),
-            "this snapshot": fmt_prop(rec["this snapshot k"], rec["this snapshot n"]) if ours else pd.NA,
-            "95% CI (this snapshot)": fmt_ci(rec["ci low"], rec["ci high"]).removeprefix("95% CI ") if ours else pd.NA,
-            "not stated here": rec["not stated"],
-            "difference (points)": rec["difference (points)"],
-            "how counted here": rec["how counted here"],
-        })
     return pd.DataFrame(rows)
 
 
@@ -639,7 +533,7 @@ def narrative_context(selection: Selection, audit: pd.DataFrame | None = None,
     paed = paediatric_share(trials)
     phase_stated = int(phases.loc[phases["phase"] != NOT_STATED, "trials"].sum())
     early = int(phases.loc[phases["phase"].isin(["EARLY_PHASE1", "PHASE1"]), "trials"].sum())
-    source = published_landscapes() if published is None else published
+    source = published if published is not None else pd.DataFrame(columns=["short_citation", "n"])
     comparison = compare_with_published(trials, source) if n else pd.DataFrame()
     compared = []
     for _, rec in comparison.iterrows():
@@ -674,9 +568,3 @@ def narrative_context(selection: Selection, audit: pd.DataFrame | None = None,
         "published_citation": str(source["short_citation"].iloc[0]) if len(source) else "",
         "published_n": int(source["n"].iloc[0]) if len(source) else 0,
     }
-
-
-def narrative(selection: Selection, audit: pd.DataFrame | None = None,
-              published: pd.DataFrame | None = None) -> str:
-    """The landscape in prose: every number comes from ``narrative_context``."""
-    return render("landscape.j2", **narrative_context(selection, audit, published))

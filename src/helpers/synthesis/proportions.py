@@ -98,14 +98,14 @@ def _dersimonian_laird(effects: Sequence[float],
     """(pooled effect, its standard error, tau², I², Q) by DerSimonian–Laird."""
     weights = [1 / v for v in variances]
     sum_w = sum(weights)
-    fixed = sum(w * y for w, y in zip(weights, effects)) / sum_w
-    q = sum(w * (y - fixed) ** 2 for w, y in zip(weights, effects))
+    fixed = sum(w * y for w, y in zip(weights, effects, strict=True)) / sum_w
+    q = sum(w * (y - fixed) ** 2 for w, y in zip(weights, effects, strict=True))
     df = len(effects) - 1
     c = sum_w - sum(w * w for w in weights) / sum_w
     tau2 = max(0.0, (q - df) / c) if df > 0 else 0.0
     i2 = max(0.0, (q - df) / q) if q > 0 else 0.0
     re_weights = [1 / (v + tau2) for v in variances]
-    pooled = sum(w * y for w, y in zip(re_weights, effects)) / sum(re_weights)
+    pooled = sum(w * y for w, y in zip(re_weights, effects, strict=True)) / sum(re_weights)
     return pooled, math.sqrt(1 / sum(re_weights)), tau2, i2, q
 
 
@@ -120,7 +120,7 @@ def pooled_proportion(events: Sequence[int], totals: Sequence[int], method: str 
                              "give one events and one total per study")
     if not events:
         raise ParameterError("no studies to pool: events and totals are empty")
-    pairs = [_check_count(k, n, f"study {i}: ") for i, (k, n) in enumerate(zip(events, totals))]
+    pairs = [_check_count(k, n, f"study {i}: ") for i, (k, n) in enumerate(zip(events, totals, strict=True))]
     z = _z(_check_alpha(alpha))
     logits = [logit_with_variance(k, n) for k, n in pairs]
     pooled, se, tau2, i2, q = _dersimonian_laird([y for y, _ in logits], [v for _, v in logits])

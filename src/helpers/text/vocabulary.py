@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -115,7 +116,7 @@ def fold_chars(text: str, *, lower: bool = True) -> str:
     return data.decode("utf-8")
 
 
-def fold_code_table() -> "Any":
+def fold_code_table() -> Any:
     """:func:`fold_chars` as a table over the Basic Multilingual Plane (a numpy array of
     65536 code points): ``table[codes]`` folds the code points of a text 1:1.
 
@@ -311,7 +312,7 @@ class Vocabulary:
             parent = self.concepts[parent].parent
         return chain
 
-    def frame(self) -> "Any":
+    def frame(self) -> Any:
         """The concepts as a pandas DataFrame (one row per concept, sorted by code)."""
         import pandas as pd
 
@@ -400,35 +401,11 @@ def _concept(node: yaml.Node, file: str, category: str, forms: list[Form]) -> Co
     """Validate one concept mapping and append its forms."""
     fields = _mapping(node, file, "a concept")
     line = _line(node)
-    for key, value in fields.items():
-        if key not in _ALLOWED_KEYS:
-            raise _err(file, _line(value), f"unknown key {key!r}; allowed: {sorted(_ALLOWED_KEYS)}")
-    for required in ("code", "label"):
-        if required not in fields:
-            raise _err(file, line, f"concept is missing required key {required!r}")
-    code = _string(fields["code"], file, "code") or ""
-    if not _CODE_RE.match(code):
-        raise _err(file, _line(fields["code"]), f"code {code!r} must be 1-32 chars of "
-                   "letters, digits, '/', '_' or '-'")
-    own_category = category
-    if "category" in fields:
-        own_category = _string(fields["category"], file, "category") or category
-        if own_category != category:
-            raise _err(file, _line(fields["category"]), f"concept {code} has category "
-                       f"{own_category!r} but the file declares {category!r}")
-    scope = "document"
-    if "context_scope" in fields:
-        scope = _string(fields["context_scope"], file, "context_scope") or ""
-        if scope not in _SCOPES:
-            raise _err(file, _line(fields["context_scope"]), f"context_scope must be one of {_SCOPES}")
-    lists: dict[str, list[tuple[str, int]]] = {}
-    for key in ("synonyms", "abbreviations", "ambiguous", "exclude", "context", "context_concepts"):
-        lists[key] = _strings(fields[key], file, key) if key in fields else []
-    for key, kind in _LIST_KEYS.items():
-        for text, item_line in lists[key]:
-            if not fold(text):
-                raise _err(file, item_line, f"{key} entry {text!r} has no letters or digits")
-            forms.append(Form(text, kind, code, file, item_line))
+    _check_concept_keys(fields, file, line)
+    code = _concept_code(fields, file)
+    own_category = _concept_category(fields, file, category, code)
+    scope = _concept_scope(fields, file)
+    lists = _concept_lists(fields, file, code, forms)
     if not lists["synonyms"] and not lists["abbreviations"] and not lists["ambiguous"]:
         raise _err(file, line, f"concept {code} has no synonyms, abbreviations or ambiguous forms")
     parent_node = fields.get("parent")
@@ -440,9 +417,7 @@ def _concept(node: yaml.Node, file: str, category: str, forms: list[Form]) -> Co
         label=_string(fields["label"], file, "label") or "",
         category=own_category,
         parent=_string(parent_node, file, "parent", optional=True) if parent_node else None,
-        ids=_ids(fields["ids"], file) if "ids" in fields and not (
-            isinstance(fields["ids"], yaml.ScalarNode) and fields["ids"].tag.endswith(":null")
-        ) else {},
+        ids=_concept_ids(fields, file),
         synonyms=tuple(t for t, _ in lists["synonyms"]),
         abbreviations=tuple(t for t, _ in lists["abbreviations"]),
         ambiguous=tuple(t for t, _ in lists["ambiguous"]),
@@ -453,6 +428,69 @@ def _concept(node: yaml.Node, file: str, category: str, forms: list[Form]) -> Co
         line=line,
         ref_lines=tuple(refs),
     )
+
+
+def _check_concept_keys(fields: dict[str, yaml.Node], file: str, line: int) -> None:
+    """Reject unknown keys and require ``code`` and ``label``."""
+    for key, value in fields.items():
+        if key not in _ALLOWED_KEYS:
+            raise _err(file, _line(value), f"unknown key {key!r}; allowed: {sorted(_ALLOWED_KEYS)}")
+    for required in ("code", "label"):
+        if required not in fields:
+            raise _err(file, line, f"concept is missing required key {required!r}")
+
+
+def _concept_code(fields: dict[str, yaml.Node], file: str) -> str:
+    code = _string(fields["code"], file, "code") or ""
+    if not _CODE_RE.match(code):
+        raise _err(file, _line(fields["code"]), f"code {code!r} must be 1-32 chars of "
+                   "letters, digits, '/', '_' or '-'")
+    return code
+
+
+def _concept_category(fields: dict[str, yaml.Node], file: str, category: str, code: str) -> str:
+    """The concept's own category, which must agree with the file's when it is given."""
+    if "category" not in fields:
+        return category
+    own_category = _string(fields["category"], file, "category") or category
+    if own_category != category:
+        raise _err(file, _line(fields["category"]), f"concept {code} has category "
+                   f"{own_category!r} but the file declares {category!r}")
+    return own_category
+
+
+def _concept_scope(fields: dict[str, yaml.Node], file: str) -> str:
+    if "context_scope" not in fields:
+        return "document"
+    scope = _string(fields["context_scope"], file, "context_scope") or ""
+    if scope not in _SCOPES:
+        raise _err(file, _line(fields["context_scope"]), f"context_scope must be one of {_SCOPES}")
+    return scope
+
+
+def _concept_lists(
+    fields: dict[str, yaml.Node], file: str, code: str, forms: list[Form]
+) -> dict[str, list[tuple[str, int]]]:
+    """The concept's string lists as (text, line); appends its matchable forms to ``forms``."""
+    lists: dict[str, list[tuple[str, int]]] = {}
+    for key in ("synonyms", "abbreviations", "ambiguous", "exclude", "context", "context_concepts"):
+        lists[key] = _strings(fields[key], file, key) if key in fields else []
+    for key, kind in _LIST_KEYS.items():
+        for text, item_line in lists[key]:
+            if not fold(text):
+                raise _err(file, item_line, f"{key} entry {text!r} has no letters or digits")
+            forms.append(Form(text, kind, code, file, item_line))
+    return lists
+
+
+def _concept_ids(fields: dict[str, yaml.Node], file: str) -> dict[str, str]:
+    """The concept's validated ids; none when the key is absent or null."""
+    if "ids" not in fields:
+        return {}
+    node = fields["ids"]
+    if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
+        return {}
+    return _ids(node, file)
 
 
 def _load_file(path: Path, forms: list[Form]) -> list[Concept]:

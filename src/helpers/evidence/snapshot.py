@@ -1,0 +1,158 @@
+"""The snapshot: every input loaded once, content-hashed, cached on disk by that hash.
+
+``load_snapshot()`` reads the documents (ingested, de-duplicated, annotated), the vocabulary,
+the curated clinical reports, the curated trials merged with the registry exports and the
+published landscapes, and returns one immutable :class:`Snapshot`. Its ``id`` is a hash over
+the bytes of every input (seed documents and their sidecars, seed manifest, vocabulary, schema,
+evidence tables, registry exports), so it changes when any input changes; ``inputs`` keeps one
+hash per input group for the build planner. A snapshot built once is pickled under
+``build/cache/snapshots/`` keyed by its id, the code that built it and the size limit, so the
+next notebook or command that asks for it loads it instead of re-ingesting and re-annotating.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+import pandas as pd
+
+from helpers.core.digests import code_digest
+from helpers.core.models import Document, ManifestRow
+from helpers.core.paths import DOCUMENTS, REGISTRY_EXPORTS, ROOT
+from helpers.evidence.inputs import input_digests, snapshot_id
+from helpers.evidence.tables import load_clinical_reports, load_published_landscapes
+from helpers.evidence.trials import CurrentTrials, current_trials
+from helpers.library.corpus import build_corpus
+from helpers.sources import ingest_paths
+from helpers.sources.checksums import SeedProblem, verify
+from helpers.sources.reading import DEFAULT_MAX_MB
+from helpers.text.concepts import load_vocabulary
+from helpers.text.mentions import document_mentions
+from helpers.text.vocabulary import Vocabulary
+
+CACHE_FORMAT = "snapshot-1"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every input of a build, loaded once. Tables are handed out as copies: the snapshot never changes."""
+
+    id: str
+    inputs: Mapping[str, str]
+    documents: tuple[Document, ...]
+    manifest: tuple[ManifestRow, ...]
+    seed_problems: tuple[SeedProblem, ...]
+    vocabulary: Vocabulary
+    _frames: Mapping[str, pd.DataFrame] = field(repr=False)
+
+    def __reduce__(self) -> tuple:
+        # mapping proxies do not pickle: store plain dicts, wrap them again on load
+        return (_restore, (self.id, dict(self.inputs), self.documents, self.manifest, self.seed_problems,
+                           self.vocabulary, dict(self._frames)))
+
+    def _frame(self, name: str) -> pd.DataFrame:
+        return self._frames[name].copy()
+
+    @property
+    def duplicates(self) -> pd.DataFrame:
+        """Records merged into another as the same work (kept, merged, merged_file, reason)."""
+        return self._frame("duplicates")
+
+    @property
+    def mentions(self) -> pd.DataFrame:
+        """Concept mentions in the documents, with citation, sentence and negation."""
+        return self._frame("mentions")
+
+    @property
+    def clinical(self) -> pd.DataFrame:
+        """The curated clinical reports, validated."""
+        return self._frame("clinical")
+
+    @property
+    def trials(self) -> pd.DataFrame:
+        """The curated trials updated by the registry exports."""
+        return self._frame("trials")
+
+    @property
+    def current_trials(self) -> CurrentTrials:
+        """(trials, merge audit, export manifest) of this snapshot."""
+        return CurrentTrials(self._frame("trials"), self._frame("trial_audit"), self._frame("registry_manifest"))
+
+    @property
+    def published(self) -> pd.DataFrame:
+        """Published landscape figures the trial landscape is compared with."""
+        return self._frame("published")
+
+    def known_targets(self) -> tuple[str, ...]:
+        """Every CAR target written in the clinical reports or the trials of this snapshot."""
+        found = set(self._frames["clinical"]["target"].dropna().astype(str))
+        for cell in self._frames["trials"]["targets"].dropna().astype(str):
+            found.update(t for t in cell.split(";") if t)
+        return tuple(sorted(found))
+
+
+def _restore(sid: str, inputs: dict, documents: tuple, manifest: tuple, problems: tuple, vocab: Vocabulary,
+             frames: dict) -> Snapshot:
+    return Snapshot(sid, MappingProxyType(inputs), documents, manifest, problems, vocab, MappingProxyType(frames))
+
+
+def _build(documents: Path, max_mb: float, digests: dict[str, str]) -> Snapshot:
+    ingested = ingest_paths([documents], max_mb=max_mb)
+    corpus = build_corpus(ingested.documents)
+    vocab = load_vocabulary()
+    current = current_trials(REGISTRY_EXPORTS)
+    frames = {
+        "duplicates": corpus.audit,
+        "mentions": document_mentions(corpus.documents, vocab),
+        "clinical": load_clinical_reports(),
+        "trials": current.trials,
+        "trial_audit": current.audit,
+        "registry_manifest": current.manifest,
+        "published": load_published_landscapes(),
+    }
+    return Snapshot(snapshot_id(digests), MappingProxyType(dict(digests)), tuple(corpus.documents),
+                    tuple(ingested.manifest), tuple(verify()), vocab, MappingProxyType(frames))
+
+
+def _cache_file(cache_dir: Path, sid: str, documents: Path, max_mb: float) -> Path:
+    key = hashlib.sha256(f"{CACHE_FORMAT}|{sid}|{code_digest()}|{documents.resolve()}|{max_mb!r}".encode())
+    return cache_dir / f"snapshot-{sid}-{key.hexdigest()[:12]}.pickle"
+
+
+_MEMO: dict[Path, Snapshot] = {}
+
+
+def load_snapshot(documents: Path | str | None = None, max_mb: float = DEFAULT_MAX_MB,
+                  cache_dir: Path | None = None) -> Snapshot:
+    """Every input loaded once: from memory or the disk cache when the inputs and code are unchanged."""
+    folder = Path(documents) if documents is not None else DOCUMENTS
+    digests = input_digests(folder)
+    sid = snapshot_id(digests)
+    cache = _cache_file(cache_dir or ROOT / "build" / "cache" / "snapshots", sid, folder, max_mb)
+    if cache in _MEMO:
+        return _MEMO[cache]
+    snap = None
+    if cache.exists():
+        try:
+            snap = pickle.loads(cache.read_bytes())
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            snap = None  # a cache written by other code or cut short: build it again
+    if snap is None:
+        snap = _build(folder, max_mb, digests)
+        _write_atomically(cache, pickle.dumps(snap, protocol=pickle.HIGHEST_PROTOCOL))
+    _MEMO[cache] = snap
+    return snap
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary name and rename, so a parallel reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)

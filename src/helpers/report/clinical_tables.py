@@ -1,0 +1,78 @@
+"""The clinical results as tables a reader scans: labels, 'k/n', percentages and CIs as text."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from helpers.synthesis import clinical
+
+
+def _pct(x: object) -> object:
+    return None if x is None or pd.isna(x) else round(100 * float(x), 1)
+
+
+def _ci_text(low: object, high: object) -> object:
+    if low is None or pd.isna(low):
+        return None
+    return f"{100 * float(low):.0f}–{100 * float(high):.0f}%"
+
+
+def included_table(data: clinical.Selection | pd.DataFrame) -> pd.DataFrame:
+    """The selected reports as readers cite them."""
+    sel = clinical.as_selection(data)
+    df = sel.reports
+    return pd.DataFrame({
+        "report": [clinical.citation_label(r) for _, r in df.iterrows()], "report_id": df["report_id"],
+        "type": df["report_type"], "diseases": df["diseases"], "patients": df["n_patients"],
+        "target": df["target"], "product": df["product"], "cell type": df["cell_type"],
+        "cell source": df["cell_source"],
+        "follow-up (months)": df["follow_up_months"], "overlap group": df["overlap_group"],
+    }).astype(object).where(lambda t: t.notna(), None)
+
+
+def evidence_map_display(table: pd.DataFrame) -> pd.DataFrame:
+    return table.rename(columns={"patients": "patients (overlap counted once)",
+                                 "patients_all_reports": "patients (sum over reports)",
+                                 "dominant_report_type": "dominant report type", "report_types": "report types",
+                                 "report_ids": "reports (ids)"})
+
+
+def efficacy_display(eff: clinical.Efficacy) -> pd.DataFrame:
+    r = eff.reports
+    return pd.DataFrame({
+        "disease": r["disease"], "measure": r["measure"], "report": r["label"], "type": r["report_type"],
+        "target": r["target"], "responders/evaluable": [f"{k}/{n}" for k, n in zip(r["responders"], r["evaluable"])],
+        "%": [_pct(p) for p in r["proportion"]],
+        "95% CI (Wilson)": [_ci_text(lo, hi) for lo, hi in zip(r["ci_low"], r["ci_high"])],
+        "timepoint": r["timepoint"], "pooling": r["pool_status"],
+    }).astype(object).where(lambda t: t.notna(), None)
+
+
+def pooled_display(eff: clinical.Efficacy) -> pd.DataFrame:
+    p = eff.pooled
+    return pd.DataFrame({
+        "disease": p["disease"], "measure": p["measure"], "reports": p["reports"],
+        "responders/evaluable": [f"{k}/{n}" for k, n in zip(p["responders"], p["evaluable"])],
+        "pooled %": [_pct(x) for x in p["estimate"]],
+        "95% CI": [_ci_text(lo, hi) for lo, hi in zip(p["ci_low"], p["ci_high"])],
+        "I² %": [_pct(x) for x in p["i2"]], "reports pooled": p["report_ids"],
+        "left out (same cohort)": p["dropped_overlap"].replace("", "none"),
+    }).astype(object).where(lambda t: t.notna(), None)
+
+
+def safety_display(table: pd.DataFrame) -> pd.DataFrame:
+    """Wide: one row per group, 'events/denominator (%)' per outcome, 'not reported' when no report states it."""
+    by = table.columns[0]
+    rows = []
+    for group, cell in table.groupby(by, sort=False):
+        row: dict[str, object] = {by: group}
+        for r in cell.itertuples(index=False):
+            row[r.outcome] = (f"{r.events}/{r.denominator} ({_pct(r.rate):g}%; {r.reports_counted} "
+                              f"report{'s' if r.reports_counted != 1 else ''})" if r.denominator else None)
+        crs = cell[cell["outcome"] == "CRS any grade"].iloc[0]
+        icans = cell[cell["outcome"] == "ICANS any grade"].iloc[0]
+        row["reports without CRS / ICANS counts"] = f"{crs.reports_not_reporting} / {icans.reports_not_reporting}"
+        dropped = sorted({i for ids in cell["dropped_overlap"] for i in ids.split("; ") if i})
+        row["left out (same cohort)"] = "; ".join(dropped) or "none"
+        rows.append(row)
+    return pd.DataFrame(rows).astype(object).where(lambda t: t.notna(), None)
