@@ -9,12 +9,16 @@ export SOURCE_DATE_EPOCH := 0
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 
-.PHONY: setup system-packages reports test test-fast refresh bench lab clean
+.PHONY: help setup system-packages reports lint test test-fast refresh bench lab clean
+.DEFAULT_GOAL := help
 
-setup: system-packages $(STAMP)
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+setup: system-packages $(STAMP) ## venv with the pinned packages, Debian chromium, the Jupyter kernel
 
 # Debian's chromium + driver for the browser tests (test tools never download a browser of their own).
-system-packages:
+system-packages: ## Debian chromium + chromium-driver when missing (apt-get)
 	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver fonts-dejavu-core >/dev/null; \
@@ -28,24 +32,28 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PY) -m ipykernel install --sys-prefix --name cart-workbook --display-name "CAR-T workbook (helpers)" >/dev/null
 	touch $(STAMP)
 
-reports: setup
+reports: setup ## build reports/ (the HTML site) from the shipped seeds
 	$(PY) -m helpers build --out reports
 
-test: setup
+lint: setup ## ruff: lint (incl. docstrings, complexity) and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: setup lint ## lint, then every test: unit, seeds, CLI, nbval, full build in headless Chromium
 	$(PY) -m pytest --nbval tests notebooks -p no:cacheprovider
 
-test-fast: setup
+test-fast: setup ## unit tests only (no full build, no browser)
 	$(PY) -m pytest tests -m "not pipeline and not browser" -p no:cacheprovider
 
-refresh: setup
+refresh: setup ## re-execute the notebooks in place (their committed outputs)
 	$(PY) -m helpers refresh
 
-bench: setup
+bench: setup ## annotation and build benchmarks (ratios against baselines in the same run)
 	$(PY) benchmarks/bench_concepts.py
 	$(PY) benchmarks/bench_build.py
 
-lab: setup
+lab: setup ## JupyterLab on notebooks/
 	$(VENV)/bin/jupyter lab notebooks/
 
-clean:
+clean: ## remove the build cache and the venv
 	rm -rf build $(VENV)

@@ -28,7 +28,9 @@ BIN = Path(sys.executable).parent
 
 def copy_project(dest: Path) -> Path:
     for name in ("notebooks", "seeds"):
-        shutil.copytree(REPO / name, dest / name, ignore=shutil.ignore_patterns("*.executing.ipynb", ".ipynb_checkpoints"))
+        shutil.copytree(
+            REPO / name, dest / name, ignore=shutil.ignore_patterns("*.executing.ipynb", ".ipynb_checkpoints")
+        )
     shutil.copy(REPO / "requirements.lock", dest / "requirements.lock")
     return dest
 
@@ -48,8 +50,10 @@ def timed(cmd: list[str], env: dict, cwd: Path) -> tuple[float, str]:
 
 
 def planned_runs(root: Path) -> list[tuple[str, dict, str]]:
-    code = ("import json; from helpers.report.build import jobs_for, discover; "
-            "print(json.dumps([[str(j.notebook), j.parameters, j.key] for j in jobs_for(discover())]))")
+    code = (
+        "import json; from helpers.report.build import jobs_for, discover; "
+        "print(json.dumps([[str(j.notebook), j.parameters, j.key] for j in jobs_for(discover())]))"
+    )
     out = subprocess.run([sys.executable, "-c", code], env=env_for(root), capture_output=True, text=True, check=True)
     return [tuple(x) for x in json.loads(out.stdout)]
 
@@ -60,8 +64,16 @@ def naive_loop(root: Path, runs: list[tuple[str, dict, str]]) -> float:
     env = env_for(root)
     start = time.perf_counter()
     for notebook, params, key in runs:
-        args = [str(BIN / "papermill"), notebook, str(out / f"{key}.ipynb"), "--cwd", str(Path(notebook).parent),
-                "--no-progress-bar", "-k", "python3"]
+        args = [
+            str(BIN / "papermill"),
+            notebook,
+            str(out / f"{key}.ipynb"),
+            "--cwd",
+            str(Path(notebook).parent),
+            "--no-progress-bar",
+            "-k",
+            "python3",
+        ]
         for k, v in params.items():
             args += ["-p", k, str(v)]
         timed(args, env, root)
@@ -85,11 +97,17 @@ def main() -> None:
         touched, touched_out = timed(build, env, root)
 
         print(f"naive loop (papermill + nbconvert per run): {naive:8.2f} s   [baseline]")
-        print(f"helpers build, cold cache:                  {full:8.2f} s   = {full / naive:.2f}x naive (target <= 0.50x)")
-        print(f"helpers build, nothing changed:             {noop:8.2f} s   = {noop / naive:.3f}x naive (target < 1 s) "
-              f"-> {noop_out.strip()}")
-        print(f"helpers build, trials.csv changed:          {touched:8.2f} s   = {touched / naive:.2f}x naive "
-              f"-> {touched_out.strip()}")
+        print(
+            f"helpers build, cold cache:                  {full:8.2f} s   = {full / naive:.2f}x naive (target <= 0.50x)"
+        )
+        print(
+            f"helpers build, nothing changed:             {noop:8.2f} s   = {noop / naive:.3f}x naive (target < 1 s) "
+            f"-> {noop_out.strip()}"
+        )
+        print(
+            f"helpers build, trials.csv changed:          {touched:8.2f} s   = {touched / naive:.2f}x naive "
+            f"-> {touched_out.strip()}"
+        )
 
 
 if __name__ == "__main__":

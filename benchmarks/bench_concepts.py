@@ -65,10 +65,19 @@ TEMPLATES = (
     "{platform} products ({platform2}) may reduce {challenge}.",
 )
 CATEGORY_SLOTS = {
-    "disease": "diseases", "disease2": "diseases", "target": "targets", "target2": "targets",
-    "platform": "platforms", "platform2": "platforms", "tox": "toxicities",
-    "tox2": "toxicities", "outcome": "outcomes", "outcome2": "outcomes",
-    "challenge": "challenges", "challenge2": "challenges", "generation": "generations",
+    "disease": "diseases",
+    "disease2": "diseases",
+    "target": "targets",
+    "target2": "targets",
+    "platform": "platforms",
+    "platform2": "platforms",
+    "tox": "toxicities",
+    "tox2": "toxicities",
+    "outcome": "outcomes",
+    "outcome2": "outcomes",
+    "challenge": "challenges",
+    "challenge2": "challenges",
+    "generation": "generations",
 }
 
 
@@ -115,16 +124,18 @@ def build_corpus(megabytes: float, seed: int, vocab: Vocabulary) -> list[tuple[s
         for _ in range(rnd.randint(8, 14)):
             if rnd.random() < 0.45:
                 t = rnd.choice(FILLER)
-                sentences.append(t.format(n=rnd.randint(2, 40), a=rnd.randint(1, 9),
-                                          b=rnd.randint(10, 30), k=rnd.randint(0, 9)))
+                sentences.append(
+                    t.format(n=rnd.randint(2, 40), a=rnd.randint(1, 9), b=rnd.randint(10, 30), k=rnd.randint(0, 9))
+                )
                 continue
             t = rnd.choice(TEMPLATES)
             long, short = rnd.choice(defs)
             values = {slot: _jitter(rnd.choice(pool[cat]), rnd) for slot, cat in CATEGORY_SLOTS.items()}
-            s = t.format(long=long, short=short, n=rnd.randint(2, 40), a=rnd.randint(1, 9),
-                         b=rnd.randint(10, 30), **values)
+            s = t.format(
+                long=long, short=short, n=rnd.randint(2, 40), a=rnd.randint(1, 9), b=rnd.randint(10, 30), **values
+            )
             sentences.append(s[0].upper() + s[1:])
-        text = "Title of synthetic abstract {}\n".format(len(docs)) + " ".join(sentences)
+        text = f"Title of synthetic abstract {len(docs)}\n" + " ".join(sentences)
         docs.append((f"syn{len(docs):06d}", text))
         total += len(text)
     return docs
@@ -136,8 +147,7 @@ def _all_forms(vocab: Vocabulary) -> list[str]:
 
 
 def bench_regex(text: str, vocab: Vocabulary) -> tuple[float, int]:
-    pattern = re.compile(r"\b(?:" + "|".join(re.escape(f) for f in _all_forms(vocab)) + r")\b",
-                         re.IGNORECASE)
+    pattern = re.compile(r"\b(?:" + "|".join(re.escape(f) for f in _all_forms(vocab)) + r")\b", re.IGNORECASE)
     t0 = time.perf_counter()
     n = sum(1 for _ in pattern.finditer(text))
     return time.perf_counter() - t0, n
@@ -161,8 +171,9 @@ def bench_floor(text: str, vocab: Vocabulary, repeat: int) -> tuple[float, int]:
     return best, n
 
 
-def bench_full(docs: list[tuple[str, str]], vocab: Vocabulary, repeat: int,
-               records: bool = False, workers: int | None = None) -> tuple[float, int, int]:
+def bench_full(
+    docs: list[tuple[str, str]], vocab: Vocabulary, repeat: int, records: bool = False, workers: int | None = None
+) -> tuple[float, int, int]:
     """Best of ``repeat`` runs of the full annotation over all documents: the columns of
     ``annotate_columns()`` (every field of every mention), or ``annotate()``'s records."""
     annotate(docs[:10], vocab)  # compile the matcher (and tables) outside the timing
@@ -191,13 +202,14 @@ def _rss_mb(who: int = resource.RUSAGE_SELF) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mb", type=float, default=50.0, help="corpus size in MB (default 50)")
-    ap.add_argument("--regex-mb", type=float, default=5.0,
-                    help="slice of the corpus the regex baseline runs on (default 5)")
+    ap.add_argument(
+        "--regex-mb", type=float, default=5.0, help="slice of the corpus the regex baseline runs on (default 5)"
+    )
     ap.add_argument("--seed", type=int, default=7, help="random seed of the corpus")
-    ap.add_argument("--repeat", type=int, default=3,
-                    help="timed runs of (b)-(e); the best is reported (default 3)")
-    ap.add_argument("--workers", type=int, default=0,
-                    help="also time the annotation in this many processes (default: no)")
+    ap.add_argument("--repeat", type=int, default=3, help="timed runs of (b)-(e); the best is reported (default 3)")
+    ap.add_argument(
+        "--workers", type=int, default=0, help="also time the annotation in this many processes (default: no)"
+    )
     args = ap.parse_args(argv)
 
     vocab = load_vocabulary()
@@ -205,45 +217,53 @@ def main(argv: list[str] | None = None) -> int:
     docs = build_corpus(args.mb, args.seed, vocab)
     text = "\n".join(t for _, t in docs)
     mb = len(text) / 1e6
-    print(f"corpus: {len(docs)} documents, {mb:.1f} MB (seed {args.seed}), "
-          f"built in {time.perf_counter() - t0:.1f} s; vocabulary: {len(vocab.concepts)} concepts")
+    print(
+        f"corpus: {len(docs)} documents, {mb:.1f} MB (seed {args.seed}), "
+        f"built in {time.perf_counter() - t0:.1f} s; vocabulary: {len(vocab.concepts)} concepts"
+    )
     print(f"peak RSS after building the corpus: {_rss_mb():.0f} MB")
 
     regex_slice = text[: int(args.regex_mb * 1_000_000)]
     t_regex, n_regex = bench_regex(regex_slice, vocab)
     regex_mbs = len(regex_slice) / 1e6 / t_regex
-    print(f"(a) regex baseline : {regex_mbs:8.2f} MB/s  ({n_regex} matches; timed on the first "
-          f"{len(regex_slice) / 1e6:.1f} MB only)")
+    print(
+        f"(a) regex baseline : {regex_mbs:8.2f} MB/s  ({n_regex} matches; timed on the first "
+        f"{len(regex_slice) / 1e6:.1f} MB only)"
+    )
 
     t_floor, n_floor = bench_floor(text, vocab, args.repeat)
     floor_mbs = mb / t_floor
-    print(f"(b) bare automaton : {floor_mbs:8.2f} MB/s  ({n_floor} hits over text.lower(), "
-          f"best of {args.repeat}: {t_floor:.2f} s); peak RSS so far {_rss_mb():.0f} MB")
+    print(
+        f"(b) bare automaton : {floor_mbs:8.2f} MB/s  ({n_floor} hits over text.lower(), "
+        f"best of {args.repeat}: {t_floor:.2f} s); peak RSS so far {_rss_mb():.0f} MB"
+    )
     del text, regex_slice
 
     runs = [("(c) full annotation, single process: annotate_columns()", False, None)]
     runs.append(("(d) full annotation as Mention records, single process: annotate()", True, None))
     if args.workers > 1:
-        runs.append((f"(e) PARALLEL, {args.workers} processes: annotate_columns(workers="
-                     f"{args.workers})", False, args.workers))
+        runs.append(
+            (f"(e) PARALLEL, {args.workers} processes: annotate_columns(workers={args.workers})", False, args.workers)
+        )
     results = []
     for label, records, workers in runs:
         t_full, n_mentions, n_neg = bench_full(docs, vocab, args.repeat, records, workers)
         full_mbs = mb / t_full
         results.append((label, full_mbs))
         workers_rss = _rss_mb(resource.RUSAGE_CHILDREN)
-        print(f"{label}\n    {full_mbs:8.2f} MB/s  ({n_mentions} mentions, {n_neg} negated, "
-              f"{n_mentions / mb / 1000:.1f} per KB; best of {args.repeat}: {t_full:.2f} s); "
-              f"peak RSS so far {_rss_mb():.0f} MB"
-              + (f" (largest worker: {workers_rss:.0f} MB)" if workers and workers_rss else ""))
+        print(
+            f"{label}\n    {full_mbs:8.2f} MB/s  ({n_mentions} mentions, {n_neg} negated, "
+            f"{n_mentions / mb / 1000:.1f} per KB; best of {args.repeat}: {t_full:.2f} s); "
+            f"peak RSS so far {_rss_mb():.0f} MB"
+            + (f" (largest worker: {workers_rss:.0f} MB)" if workers and workers_rss else "")
+        )
 
     print("ratios (targets: full/regex >= 25x, floor/full <= 3x):")
     for i, (label, full_mbs) in enumerate(results):
         up, down = full_mbs / regex_mbs, floor_mbs / full_mbs
         verdict = "MET" if up >= 25 and down <= 3 else "NOT MET"
         tag = "TARGET " if i == 0 else "for information: "
-        print(f"  {tag}{label.split(':')[0]}: full/regex = {up:.1f}x, floor/full = {down:.2f}x"
-              f" -> {verdict}")
+        print(f"  {tag}{label.split(':')[0]}: full/regex = {up:.1f}x, floor/full = {down:.2f}x -> {verdict}")
     print(f"peak RSS: {_rss_mb():.0f} MB (whole run)")
     return 0
 

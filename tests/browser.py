@@ -14,8 +14,15 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -49,7 +56,9 @@ class Visit:
 @contextlib.contextmanager
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
-        raise RuntimeError("Debian's chromium is not installed: run `make setup` (apt-get install chromium chromium-driver)")
+        raise RuntimeError(
+            "Debian's chromium is not installed: run `make setup` (apt-get install chromium chromium-driver)"
+        )
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:

@@ -7,19 +7,21 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from helpers.report.build import build
 from helpers.core.errors import BuildError
+from helpers.report.build import build
 
 pytestmark = [pytest.mark.pipeline]
 
 
 def test_failing_cell_is_named_and_the_executed_notebook_kept(tmp_path):
-    nb = new_notebook(cells=[
-        new_markdown_cell("# Broken\n\nA notebook that fails."),
-        new_code_cell("x = 1  # help: a parameter"),
-        new_code_cell("y = x + 1"),
-        new_code_cell("raise ValueError('seed table has no rows')"),
-    ])
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# Broken\n\nA notebook that fails."),
+            new_code_cell("x = 1  # help: a parameter"),
+            new_code_cell("y = x + 1"),
+            new_code_cell("raise ValueError('seed table has no rows')"),
+        ]
+    )
     nb.cells[1].metadata["tags"] = ["parameters"]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["workbook"] = {"depends": ["seeds/manifest.csv"]}
@@ -32,6 +34,8 @@ def test_failing_cell_is_named_and_the_executed_notebook_kept(tmp_path):
     assert "ValueError" in message and "seed table has no rows" in message
     kept = tmp_path / "work" / "executed" / "09-broken.ipynb"
     assert kept.exists()
-    outputs = [o for c in nbformat.read(kept, as_version=4).cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    outputs = [
+        o for c in nbformat.read(kept, as_version=4).cells if c.cell_type == "code" for o in c.get("outputs", [])
+    ]
     assert any(o.get("output_type") == "error" for o in outputs)
     assert not (tmp_path / "site" / "09-broken.html").exists()

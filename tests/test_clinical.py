@@ -14,11 +14,15 @@ import pytest
 from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon, Rectangle
 
-from helpers.synthesis import clinical
-from helpers.report import clinical_figures as cfig
-from helpers.core.errors import ParameterError
 from helpers.core.codes import CLINICAL_COLUMNS
+from helpers.core.errors import ParameterError
+from helpers.evidence.snapshot import load_snapshot
 from helpers.evidence.tables import load_clinical_reports
+from helpers.report import clinical_figures as cfig
+from helpers.report.clinical_tables import safety_display
+from helpers.report.narratives import clinical_narrative
+from helpers.report.params import ClinicalParams, validate
+from helpers.synthesis import clinical
 from helpers.synthesis.proportions import pooled_proportion, wilson_ci
 
 # Design of the synthetic table (hand-checked expectations in the tests):
@@ -27,29 +31,120 @@ from helpers.synthesis.proportions import pooled_proportion, wilson_ci
 #   c2022: 10 SLE, CD19/BCMA phase 1;  d2023: SLE 2 + SSc 3 (mixed);  e2023: 1 SSc, responders without N
 #   f2019: 2 IIM, BCMA, no efficacy
 ROWS = [
-    dict(report_id="a2020", first_author="Alpha A", year="2020", report_type="case series", diseases="SLE:4",
-         n_patients="4", target="CD19", efficacy_measure="DORIS remission", efficacy_n_responding="3",
-         efficacy_n_evaluable="4", crs_n="2", crs_N="4", crs_max_grade="2", crs_grade3plus_n="0", icans_n="0",
-         icans_N="4", icans_max_grade="0", icans_grade3plus_n="0", overlap_group="grp1"),
-    dict(report_id="b2021", first_author="Beta B", year="2021", report_type="conference abstract",
-         diseases="SLE:6", n_patients="6", target="CD19", efficacy_measure="DORIS remission",
-         efficacy_n_responding="5", efficacy_n_evaluable="6", crs_n="3", crs_N="6", crs_max_grade="3",
-         crs_grade3plus_n="1", overlap_group="grp1"),
-    dict(report_id="c2022", first_author="Gamma C", year="2022", report_type="phase 1", diseases="SLE:10",
-         n_patients="10", target="CD19/BCMA", efficacy_measure="DORIS remission", efficacy_n_responding="8",
-         efficacy_n_evaluable="10", crs_n="9", crs_N="10", crs_max_grade="2", crs_grade3plus_n="0", icans_n="1",
-         icans_N="10", icans_max_grade="1", icans_grade3plus_n="0"),
-    dict(report_id="d2023", first_author="Delta D", year="2023", report_type="case series", diseases="SLE:2;SSc:3",
-         n_patients="5", target="CD19", efficacy_measure="other", efficacy_n_responding="5",
-         efficacy_n_evaluable="5"),
-    dict(report_id="e2023", first_author="Epsilon E", year="2023", report_type="case report", diseases="SSc:1",
-         n_patients="1", target="CD19", efficacy_measure="clinical remission", efficacy_n_responding="1"),
-    dict(report_id="f2019", first_author="Zeta F", year="2019", report_type="case series", diseases="IIM:2",
-         n_patients="2", target="BCMA", crs_n="1", crs_N="2", crs_max_grade="1", crs_grade3plus_n="0"),
-    dict(report_id="g2024", first_author="Eta G", year="", report_type="case series", diseases="SSc:2",
-         n_patients="2", target="CD19", overlap_group="grp2"),
-    dict(report_id="h2024", first_author="Theta H", year="2024", report_type="case series", diseases="SSc:3",
-         n_patients="3", target="CD19", overlap_group="grp2"),
+    dict(
+        report_id="a2020",
+        first_author="Alpha A",
+        year="2020",
+        report_type="case series",
+        diseases="SLE:4",
+        n_patients="4",
+        target="CD19",
+        efficacy_measure="DORIS remission",
+        efficacy_n_responding="3",
+        efficacy_n_evaluable="4",
+        crs_n="2",
+        crs_N="4",
+        crs_max_grade="2",
+        crs_grade3plus_n="0",
+        icans_n="0",
+        icans_N="4",
+        icans_max_grade="0",
+        icans_grade3plus_n="0",
+        overlap_group="grp1",
+    ),
+    dict(
+        report_id="b2021",
+        first_author="Beta B",
+        year="2021",
+        report_type="conference abstract",
+        diseases="SLE:6",
+        n_patients="6",
+        target="CD19",
+        efficacy_measure="DORIS remission",
+        efficacy_n_responding="5",
+        efficacy_n_evaluable="6",
+        crs_n="3",
+        crs_N="6",
+        crs_max_grade="3",
+        crs_grade3plus_n="1",
+        overlap_group="grp1",
+    ),
+    dict(
+        report_id="c2022",
+        first_author="Gamma C",
+        year="2022",
+        report_type="phase 1",
+        diseases="SLE:10",
+        n_patients="10",
+        target="CD19/BCMA",
+        efficacy_measure="DORIS remission",
+        efficacy_n_responding="8",
+        efficacy_n_evaluable="10",
+        crs_n="9",
+        crs_N="10",
+        crs_max_grade="2",
+        crs_grade3plus_n="0",
+        icans_n="1",
+        icans_N="10",
+        icans_max_grade="1",
+        icans_grade3plus_n="0",
+    ),
+    dict(
+        report_id="d2023",
+        first_author="Delta D",
+        year="2023",
+        report_type="case series",
+        diseases="SLE:2;SSc:3",
+        n_patients="5",
+        target="CD19",
+        efficacy_measure="other",
+        efficacy_n_responding="5",
+        efficacy_n_evaluable="5",
+    ),
+    dict(
+        report_id="e2023",
+        first_author="Epsilon E",
+        year="2023",
+        report_type="case report",
+        diseases="SSc:1",
+        n_patients="1",
+        target="CD19",
+        efficacy_measure="clinical remission",
+        efficacy_n_responding="1",
+    ),
+    dict(
+        report_id="f2019",
+        first_author="Zeta F",
+        year="2019",
+        report_type="case series",
+        diseases="IIM:2",
+        n_patients="2",
+        target="BCMA",
+        crs_n="1",
+        crs_N="2",
+        crs_max_grade="1",
+        crs_grade3plus_n="0",
+    ),
+    dict(
+        report_id="g2024",
+        first_author="Eta G",
+        year="",
+        report_type="case series",
+        diseases="SSc:2",
+        n_patients="2",
+        target="CD19",
+        overlap_group="grp2",
+    ),
+    dict(
+        report_id="h2024",
+        first_author="Theta H",
+        year="2024",
+        report_type="case series",
+        diseases="SSc:3",
+        n_patients="3",
+        target="CD19",
+        overlap_group="grp2",
+    ),
 ]
 
 
@@ -100,11 +195,23 @@ def test_target_year_and_abstract_filters(reports):
     assert len(no_abstracts.decisions) == len(ROWS)
 
 
-def test_unknown_target_names_the_parameter(reports):
-    with pytest.raises(ParameterError, match="parameter 'target'"):
-        clinical.select_reports(reports, target="CD22")
+def _clinical_params(**values):
+    """validate(ClinicalParams) against the shipped snapshot, defaults as in the notebook."""
+    defaults = dict(disease="all", target="all", earliest_year=2019, include_conference_abstracts=True)
+    return validate(ClinicalParams, load_snapshot(), **(defaults | values))
+
+
+def test_unknown_target_names_the_parameter():
+    # parameters are validated once, by the notebook's parameter model, against the snapshot
+    with pytest.raises(ParameterError, match="parameter 'target'") as err:
+        _clinical_params(target="CD22")
+    shipped_targets = set(load_clinical_reports()["target"].dropna())
+    assert shipped_targets and all(t in str(err.value) for t in shipped_targets)  # the message lists them
     with pytest.raises(ParameterError, match="parameter 'disease'"):
-        clinical.select_reports(reports, disease="lupus")
+        _clinical_params(disease="lupus")
+    # codes match case-insensitively and come back canonical
+    params = _clinical_params(disease="sle", target="cd19/bcma")
+    assert (params.disease, params.target) == ("SLE", "CD19/BCMA")
 
 
 # ---------------------------------------------------------------- evidence map
@@ -162,9 +269,14 @@ def test_pooled_estimate_counts_an_overlap_group_once(reports):
 
 
 def test_overlap_tie_break_prefers_the_most_recent_report():
-    frame = pd.DataFrame({"report_id": ["old2020", "new2022", "solo2021"],
-                          "year": pd.array([2020, 2022, 2021], "Int64"),
-                          "overlap_group": ["g", "g", None], "size": [5, 5, 1]})
+    frame = pd.DataFrame(
+        {
+            "report_id": ["old2020", "new2022", "solo2021"],
+            "year": pd.array([2020, 2022, 2021], "Int64"),
+            "overlap_group": ["g", "g", None],
+            "size": [5, 5, 1],
+        }
+    )
     kept, dropped = clinical.count_overlap_once(frame, "size")
     assert ids(kept) == ["new2022", "solo2021"]
     assert list(dropped["kept_instead"]) == ["new2022"]
@@ -202,7 +314,7 @@ def test_safety_by_target(reports):
 
 
 def test_safety_display_says_not_reported(reports):
-    wide = clinical.safety_display(clinical.safety(reports)).set_index("disease")
+    wide = safety_display(clinical.safety(reports)).set_index("disease")
     assert wide.loc["SLE", "CRS any grade"].startswith("12/16 ")
     assert wide.loc["SSc", "CRS any grade"] is None  # shown as 'not reported' by show_table
 
@@ -233,7 +345,7 @@ def _number(pattern: str, text: str) -> int:
 
 def test_narrative_numbers_match_the_table(reports):
     sel = clinical.select_reports(reports)
-    text = clinical.narrative(sel)
+    text = clinical_narrative(sel)
     assert _number(r"holds (\d+) reports", text) == len(reports)
     abstracts = (reports["report_type"] == "conference abstract").sum()
     assert _number(r"(\d+) of them a conference abstract", text) == abstracts
@@ -243,8 +355,13 @@ def test_narrative_numbers_match_the_table(reports):
     expected = pooled_proportion([5, 8], [6, 10])
     pooled = re.search(r"reached by (\d+)% \(95% CI (\d+)%–(\d+)%; (\d+) of (\d+) evaluable", text)
     assert pooled, text
-    assert [int(g) for g in pooled.groups()] == [round(100 * expected.estimate), round(100 * expected.ci_low),
-                                                 round(100 * expected.ci_high), 13, 16]
+    assert [int(g) for g in pooled.groups()] == [
+        round(100 * expected.estimate),
+        round(100 * expected.ci_low),
+        round(100 * expected.ci_high),
+        13,
+        16,
+    ]
     crs = re.search(r"Cytokine release syndrome of any grade occurred in (\d+)/(\d+) \((\d+)%\)", text)
     assert [int(g) for g in crs.groups()] == [13, 18, round(100 * 13 / 18)]
     icans = re.search(r"ICANS of any grade occurred in (\d+)/(\d+)", text)
@@ -256,14 +373,14 @@ def test_narrative_numbers_match_the_table(reports):
 def test_narrative_for_an_empty_selection(reports):
     sel = clinical.select_reports(reports, disease="APS")
     assert sel.reports.empty
-    assert clinical.narrative(sel).startswith("No clinical report matches")
+    assert clinical_narrative(sel).startswith("No clinical report matches")
     assert clinical.evidence_map(sel).empty and clinical.efficacy(sel).reports.empty
     assert clinical.safety(sel).empty
 
 
 def test_narrative_on_the_shipped_table_matches_it():
     df = load_clinical_reports()
-    text = clinical.narrative(df)
+    text = clinical_narrative(df)
     assert _number(r"holds (\d+) reports", text) == len(df)
     assert _number(r"describe (\d+) patients", text) == df["n_patients"].sum()
     assert _number(r"(\d+) of them conference abstracts", text) == (df["report_type"] == "conference abstract").sum()
@@ -306,6 +423,9 @@ def test_safety_bars_draw_a_bar_per_stated_outcome(reports):
 
 def test_figures_of_an_empty_selection_say_so(reports):
     sel = clinical.select_reports(reports, disease="APS")
-    for fig in (cfig.evidence_map(clinical.evidence_map(sel)), cfig.forest(clinical.efficacy(sel)),
-                cfig.safety_bars(clinical.safety(sel))):
+    for fig in (
+        cfig.evidence_map(clinical.evidence_map(sel)),
+        cfig.forest(clinical.efficacy(sel)),
+        cfig.safety_bars(clinical.safety(sel)),
+    ):
         assert any("No report" in t.get_text() for ax in fig.axes for t in ax.texts)

@@ -66,13 +66,15 @@ def test_mention_is_frozen_record():
 
 
 def test_offsets_point_into_the_document():
-    docs = [("a", "Intro.\n\nIn systemic lupus erythematosus (SLE), CD19 CAR-T cells work."),
-            ("b", "Sjögren’s syndrome and γδ T cells;  CAR-\n  T cells.")]
+    docs = [
+        ("a", "Intro.\n\nIn systemic lupus erythematosus (SLE), CD19 CAR-T cells work."),
+        ("b", "Sjögren’s syndrome and γδ T cells;  CAR-\n  T cells."),
+    ]
     texts = dict(docs)
     mentions = annotate(docs)
     assert len(mentions) == 7
     for m in mentions:
-        assert texts[m.doc_id][m.start:m.end] == m.text
+        assert texts[m.doc_id][m.start : m.end] == m.text
 
 
 def test_explicit_vocabulary_and_default_path():
@@ -105,13 +107,16 @@ def test_mentions_frame_sorted_with_columns():
 
 
 def test_columns_and_frame_hold_the_same_mentions():
-    docs = [("a", "Intro.\n\nIn systemic lupus erythematosus (SLE), CD19 CAR-T cells work. "
-                  "No CRS was seen."),
-            ("b", "Sjögren’s syndrome and γδ T cells;  CAR-\n  T cells."), ("c", ""), (7, "SSc.")]
+    docs = [
+        ("a", "Intro.\n\nIn systemic lupus erythematosus (SLE), CD19 CAR-T cells work. No CRS was seen."),
+        ("b", "Sjögren’s syndrome and γδ T cells;  CAR-\n  T cells."),
+        ("c", ""),
+        (7, "SSc."),
+    ]
     mentions = annotate(docs)
     cols = annotate_columns(docs)
     assert list(cols) == MENTION_COLUMNS
-    assert list(zip(*cols.values())) == [tuple(m) for m in mentions]
+    assert list(zip(*cols.values(), strict=True)) == [tuple(m) for m in mentions]
     assert [m.doc_id for m in mentions] == ["a"] * 5 + ["b"] * 3 + ["7"]
     pd.testing.assert_frame_equal(annotate_frame(docs), mentions_frame(mentions))
     assert annotate_columns([]) == {c: [] for c in MENTION_COLUMNS}
@@ -132,21 +137,26 @@ def test_many_documents_across_batches(monkeypatch):
     mentions = annotate(docs)
     assert len(mentions) == 60
     assert {(m.doc_id, m.concept) for m in mentions} == (
-        {(f"d{i}", "SSc") for i in range(30)} | {(f"d{i}", "LN") for i in range(30)})
+        {(f"d{i}", "SSc") for i in range(30)} | {(f"d{i}", "LN") for i in range(30)}
+    )
 
 
 # --------------------------------------------------------------------------- matching
 
 
-@pytest.mark.parametrize("surface", ["CAR-T", "CAR T", "CART", "CAR-T-cell", "CAR T cells",
-                                     "car-t cells", "chimeric antigen receptor T-cells"])
+@pytest.mark.parametrize(
+    "surface",
+    ["CAR-T", "CAR T", "CART", "CAR-T-cell", "CAR T cells", "car-t cells", "chimeric antigen receptor T-cells"],
+)
 def test_car_t_spellings(surface):
     assert found(f"We gave {surface} to three patients.") == [("CAR-T", surface)]
 
 
 def test_case_insensitive_synonyms_and_plurals():
     assert found("SYSTEMIC SCLEROSIS and idiopathic inflammatory myopathies") == [
-        ("SSc", "SYSTEMIC SCLEROSIS"), ("IIM", "idiopathic inflammatory myopathies")]
+        ("SSc", "SYSTEMIC SCLEROSIS"),
+        ("IIM", "idiopathic inflammatory myopathies"),
+    ]
 
 
 def test_abbreviations_are_case_sensitive():
@@ -160,15 +170,18 @@ def test_whole_words_only():
 
 
 def test_greek_letters():
-    for text in ("γδ T cells", "gamma delta T cells", "gamma-delta T cells", "γδ CAR-T cells",
-                 "ΓΔ T cells"):
+    for text in ("γδ T cells", "gamma delta T cells", "gamma-delta T cells", "γδ CAR-T cells", "ΓΔ T cells"):
         assert concepts(f"Allogeneic {text} were infused.") == {"allogeneic", "gammadelta-CAR-T"}, text
 
 
 def test_line_breaks_and_hyphenation_inside_terms():
     text = "Autologous CAR-\nT cells in systemic\n   sclerosis and lupus\r\nnephritis."
-    assert found(text) == [("autologous", "Autologous"), ("CAR-T", "CAR-\nT cells"),
-                           ("SSc", "systemic\n   sclerosis"), ("LN", "lupus\r\nnephritis")]
+    assert found(text) == [
+        ("autologous", "Autologous"),
+        ("CAR-T", "CAR-\nT cells"),
+        ("SSc", "systemic\n   sclerosis"),
+        ("LN", "lupus\r\nnephritis"),
+    ]
 
 
 def test_punctuation_blocks_multiword_terms():
@@ -195,25 +208,26 @@ def test_exclusions_are_not_mentions():
 
 
 def test_coordinated_generation_ranges():
-    assert found("from first to fifth generation") == [("GEN1", "first"),
-                                                      ("GEN5", "fifth generation")]
-    assert found("second- and third-generation CARs") == [
-        ("GEN2", "second"), ("GEN3", "third-generation CARs")]
+    assert found("from first to fifth generation") == [("GEN1", "first"), ("GEN5", "fifth generation")]
+    assert found("second- and third-generation CARs") == [("GEN2", "second"), ("GEN3", "third-generation CARs")]
 
 
 # --------------------------------------------------------------------------- abbreviations
 
 
 def test_document_defines_short_form():
-    text = ("Antisynthetase syndrome (ASS) is a myositis subset. "
-            "Later, ASS patients received CAR-T cells.")
+    text = "Antisynthetase syndrome (ASS) is a myositis subset. Later, ASS patients received CAR-T cells."
     assert [c for c, s in found(text) if s == "ASS"] == ["ASyS", "ASyS"]
 
 
 def test_defined_short_form_outside_vocabulary():
     text = "Hypogammaglobulinaemia (HGG) was common. HGG persisted; HGGs were treated."
-    assert found(text) == [("HYPOGAM", "Hypogammaglobulinaemia"), ("HYPOGAM", "HGG"),
-                           ("HYPOGAM", "HGG"), ("HYPOGAM", "HGGs")]
+    assert found(text) == [
+        ("HYPOGAM", "Hypogammaglobulinaemia"),
+        ("HYPOGAM", "HGG"),
+        ("HYPOGAM", "HGG"),
+        ("HYPOGAM", "HGGs"),
+    ]
 
 
 def test_definition_only_applies_after_it():
@@ -255,7 +269,9 @@ def test_ambiguous_aav_and_crs():
 def test_sentence_scoped_context_for_cell_platforms():
     assert concepts("Regulatory T cells are reduced in SLE.") == {"SLE"}
     assert concepts("Alternative cell sources include regulatory T cells and γδ T cells.") == {
-        "CAR-Treg", "gammadelta-CAR-T"}
+        "CAR-Treg",
+        "gammadelta-CAR-T",
+    }
 
 
 # --------------------------------------------------------------------------- negation
@@ -288,15 +304,17 @@ def test_negation(text, target, expected):
 
 
 def test_sentence_splitting_keeps_abbreviations_and_decimals():
-    text = ("SLE improved, e.g. in Müller et al. (2024) vs. placebo by 2.5 points. "
-            "SSc followed! RA too? Yes.\n\nAbstract\nCD19 was targeted.")
+    text = (
+        "SLE improved, e.g. in Müller et al. (2024) vs. placebo by 2.5 points. "
+        "SSc followed! RA too? Yes.\n\nAbstract\nCD19 was targeted."
+    )
     mentions = {m.text: m for m in annotate([("d", text)])}
     assert mentions["SLE"].sentence_index == 0
     assert mentions["SLE"].sentence.endswith("by 2.5 points.")
     assert mentions["SSc"].sentence_index == 1
     assert mentions["CD19"].sentence == "CD19 was targeted."
     bounds = sentence_bounds(text)
-    assert [text[b:b + 4] for b in bounds] == ["SSc ", "RA t", "Yes.", "Abst", "CD19"]
+    assert [text[b : b + 4] for b in bounds] == ["SSc ", "RA t", "Yes.", "Abst", "CD19"]
 
 
 # --------------------------------------------------------------------------- gold set
@@ -322,14 +340,14 @@ def test_gold_precision_recall_and_negation():
     true_pos = sum((predicted & gold).values())
     precision = true_pos / sum(predicted.values())
     recall = true_pos / sum(gold.values())
-    negated = {(i["id"], g[0], g[1]): len(g) == 3 and g[2] == "negated"
-               for i in items for g in i["mentions"]}
+    negated = {(i["id"], g[0], g[1]): len(g) == 3 and g[2] == "negated" for i in items for g in i["mentions"]}
     matched = [m for m in mentions if (m.doc_id, m.concept, m.text) in negated]
-    neg_accuracy = sum(m.negated == negated[(m.doc_id, m.concept, m.text)]
-                       for m in matched) / len(matched)
-    print(f"\ngold: {len(items)} items, {sum(gold.values())} mentions; "
-          f"precision {precision:.3f}, recall {recall:.3f}, "
-          f"negation accuracy {neg_accuracy:.3f} on {len(matched)} matched mentions")
+    neg_accuracy = sum(m.negated == negated[(m.doc_id, m.concept, m.text)] for m in matched) / len(matched)
+    print(
+        f"\ngold: {len(items)} items, {sum(gold.values())} mentions; "
+        f"precision {precision:.3f}, recall {recall:.3f}, "
+        f"negation accuracy {neg_accuracy:.3f} on {len(matched)} matched mentions"
+    )
     print("false positives:", sorted((predicted - gold).elements()))
     print("false negatives:", sorted((gold - predicted).elements()))
     assert precision >= PRECISION_BAR
@@ -341,12 +359,40 @@ def test_gold_precision_recall_and_negation():
 
 # Read by hand from each seed file: concepts that are really in the text.
 SEED_EXPECTED = {
-    "000": {"SLE", "SSc", "IIM", "RA", "APS", "SjD", "CD19", "BCMA", "CRS", "CAR-T", "DFR",
-            "BCELL-RECON"},
-    "001": {"CAR-T", "SLE", "SSc", "IIM", "GEN1", "GEN5", "DFR", "CD19", "CRS", "PATSEL",
-            "DUAL", "CAAR-T", "gammadelta-CAR-T", "CAR-Treg", "CAR-NK"},
-    "003": {"CAR-T", "CD19", "CD20", "BCMA", "SLE", "RA", "SjD", "SSc", "ASyS", "AAV", "IIM",
-            "MANUF", "COST", "INFECTION"},
+    "000": {"SLE", "SSc", "IIM", "RA", "APS", "SjD", "CD19", "BCMA", "CRS", "CAR-T", "DFR", "BCELL-RECON"},
+    "001": {
+        "CAR-T",
+        "SLE",
+        "SSc",
+        "IIM",
+        "GEN1",
+        "GEN5",
+        "DFR",
+        "CD19",
+        "CRS",
+        "PATSEL",
+        "DUAL",
+        "CAAR-T",
+        "gammadelta-CAR-T",
+        "CAR-Treg",
+        "CAR-NK",
+    },
+    "003": {
+        "CAR-T",
+        "CD19",
+        "CD20",
+        "BCMA",
+        "SLE",
+        "RA",
+        "SjD",
+        "SSc",
+        "ASyS",
+        "AAV",
+        "IIM",
+        "MANUF",
+        "COST",
+        "INFECTION",
+    },
 }
 SEED_ABSENT = {"000": {"LN", "MS", "MG"}, "001": {"RA", "ICANS"}, "003": {"MS", "APS", "ICANS"}}
 
@@ -364,7 +410,7 @@ def test_seed_concepts_found(path):
     assert SEED_EXPECTED[key] <= got, SEED_EXPECTED[key] - got
     assert not (SEED_ABSENT[key] & got)
     for m in mentions:
-        assert text[m.start:m.end] == m.text
+        assert text[m.start : m.end] == m.text
 
 
 def test_seed_short_forms_resolved_through_definitions():
@@ -377,11 +423,60 @@ def test_seed_short_forms_resolved_through_definitions():
 # --------------------------------------------------------------------------- array helpers
 # The batch pipeline computes with arrays what these regular expressions and loops define.
 
-TRICKY = ["e.g.", "i.e.", "et al.", "Fig.", "vs.", "U.S.", "No.", "approx.", "etc.", " ", "  ",
-          "\n", "\n\n", "\t", " \n ", ". ", "! ", "? ", ".\n", '"', "'", ")", "]", "\u201d",
-          "\u2019", "A", "a", "1", "(", "\u03b1", "\u2022", "*", "-", "Ab", "word", "x_", "_",
-          "\u00a0", "\u2028", "\u3000", "é", "Σ", "Title\n", "- item\n", "CAR-\n T", "/",
-          "\r\n", "(SLE)", "(range 3-25)", "((x))", "(12345678901234)", "\u2013 "]
+TRICKY = [
+    "e.g.",
+    "i.e.",
+    "et al.",
+    "Fig.",
+    "vs.",
+    "U.S.",
+    "No.",
+    "approx.",
+    "etc.",
+    " ",
+    "  ",
+    "\n",
+    "\n\n",
+    "\t",
+    " \n ",
+    ". ",
+    "! ",
+    "? ",
+    ".\n",
+    '"',
+    "'",
+    ")",
+    "]",
+    "\u201d",
+    "\u2019",
+    "A",
+    "a",
+    "1",
+    "(",
+    "\u03b1",
+    "\u2022",
+    "*",
+    "-",
+    "Ab",
+    "word",
+    "x_",
+    "_",
+    "\u00a0",
+    "\u2028",
+    "\u3000",
+    "é",
+    "Σ",
+    "Title\n",
+    "- item\n",
+    "CAR-\n T",
+    "/",
+    "\r\n",
+    "(SLE)",
+    "(range 3-25)",
+    "((x))",
+    "(12345678901234)",
+    "\u2013 ",
+]
 
 
 def _random_texts(n: int, seed: int) -> list[str]:
@@ -421,6 +516,7 @@ def test_batch_fold_is_fold_chars():
 
 def _negated(text, cues, s, e, ss, se, prev_end):
     """NegEx as first written: one mention, all the document's cues."""
+
     def open_scope(a, b, window):
         between = text[a:b]
         if ";" in between or ":" in between or len(between.split()) > window:
@@ -435,7 +531,7 @@ def _negated(text, cues, s, e, ss, se, prev_end):
             post = (cs, ce)
     if pre is not None and open_scope(pre[1], s, C.PRE_WINDOW):
         if prev_end <= pre[1]:
-            if "," not in text[pre[1]:s]:
+            if "," not in text[pre[1] : s]:
                 return True
         elif coordinated(text[prev_end:s]):
             return True
@@ -444,8 +540,29 @@ def _negated(text, cues, s, e, ss, se, prev_end):
 
 def test_negations_with_arrays_match_negex():
     rnd = random.Random(5)
-    words = ["no", "not", "without", "CRS", "ICANS", "and", "or", ",", ";", ":", "but", "was",
-             "observed", "in", "the", "patients", ".", "\n\n", "None", "Fever", "nor"]
+    words = [
+        "no",
+        "not",
+        "without",
+        "CRS",
+        "ICANS",
+        "and",
+        "or",
+        ",",
+        ";",
+        ":",
+        "but",
+        "was",
+        "observed",
+        "in",
+        "the",
+        "patients",
+        ".",
+        "\n\n",
+        "None",
+        "Fever",
+        "nor",
+    ]
     checked = 0
     for _ in range(1500):
         tokens = [rnd.choice(words) for _ in range(rnd.randint(1, 40))]
@@ -466,11 +583,10 @@ def test_negations_with_arrays_match_negex():
         fe = np.array([e for _, e in mentions], dtype=np.int64)
         sent = np.searchsorted(bounds, fs, side="right")
         arrays = tuple(np.array([c[k] for c in cues], dtype=np.int64) for k in range(3))
-        got = negations(text, fs, fe, bounds[sent - 1],
-                           bounds[sent], arrays)
+        got = negations(text, fs, fe, bounds[sent - 1], bounds[sent], arrays)
         cue_sentences = {bisect_right(doc_bounds, c[0]) for c in cues}
         prev_end = -1
-        for (s, e), negated in zip(mentions, got):
+        for (s, e), negated in zip(mentions, got, strict=True):
             si = bisect_right(doc_bounds, s)
             ss = doc_bounds[si - 1] if si else 0
             se = doc_bounds[si] if si < len(doc_bounds) else len(text)
@@ -482,23 +598,37 @@ def test_negations_with_arrays_match_negex():
 
 
 def test_long_runs_of_white_space_and_hyphens():
-    text = ("SLE." + " " * 20000 + "Systemic sclerosis and lupus nephritis (LN)." + "\n" * 5000
-            + "After CAR-" + "-" * 3000 + "\n T cells, no CRS.")
+    text = (
+        "SLE."
+        + " " * 20000
+        + "Systemic sclerosis and lupus nephritis (LN)."
+        + "\n" * 5000
+        + "After CAR-"
+        + "-" * 3000
+        + "\n T cells, no CRS."
+    )
     mentions = annotate([("d", text)])
     assert [(m.concept, m.sentence_index, m.negated) for m in mentions] == [
-        ("SLE", 0, False), ("SSc", 1, False), ("LN", 1, False), ("LN", 1, False),
-        ("CAR-T", 2, False), ("CRS", 2, True)]
+        ("SLE", 0, False),
+        ("SSc", 1, False),
+        ("LN", 1, False),
+        ("LN", 1, False),
+        ("CAR-T", 2, False),
+        ("CRS", 2, True),
+    ]
     for m in mentions:
-        assert text[m.start:m.end] == m.text and m.text in m.sentence
+        assert text[m.start : m.end] == m.text and m.text in m.sentence
     assert mentions[1].sentence == "Systemic sclerosis and lupus nephritis (LN)."
 
 
 def test_text_beyond_the_basic_multilingual_plane():
-    text = ("\U0001f600 Patients with SLE\U0001d400 or SSc.\n"
-            "\U0001f600  No CRS after CAR-T cells. 𝐁")
+    text = "\U0001f600 Patients with SLE\U0001d400 or SSc.\n\U0001f600  No CRS after CAR-T cells. 𝐁"
     mentions = annotate([("d", text)])
     assert [(m.concept, m.sentence_index, m.negated) for m in mentions] == [
-        ("SSc", 0, False), ("CRS", 1, True), ("CAR-T", 1, False)]
+        ("SSc", 0, False),
+        ("CRS", 1, True),
+        ("CAR-T", 1, False),
+    ]
     assert mentions[0].sentence == "\U0001f600 Patients with SLE\U0001d400 or SSc."
     for m in mentions:
-        assert text[m.start:m.end] == m.text and m.text in m.sentence
+        assert text[m.start : m.end] == m.text and m.text in m.sentence

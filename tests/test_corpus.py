@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from helpers.library.corpus import build_corpus, completeness_table, short_citation, status_summary, manifest_table
 from helpers.core.models import Document, ManifestRow
+from helpers.library.corpus import build_corpus, completeness_table, manifest_table, short_citation, status_summary
 
 
 def doc(i: str, **kw) -> Document:
@@ -18,7 +18,9 @@ def test_duplicates_by_identifier_are_merged_and_audited():
     assert [d.id for d in corp.documents] == ["a", "c"]
     merged = corp.documents[0]
     assert merged.journal == "J Test" and merged.title == "Paper" and merged.year == 2024
-    assert corp.audit.to_dict("records") == [{"kept": "a", "merged": "b", "merged_file": "b.txt", "reason": "same DOI 10.1/X"}]
+    assert corp.audit.to_dict("records") == [
+        {"kept": "a", "merged": "b", "merged_file": "b.txt", "reason": "same DOI 10.1/X"}
+    ]
 
 
 def test_near_identical_titles_are_one_document():
@@ -29,7 +31,10 @@ def test_near_identical_titles_are_one_document():
 
 
 def test_short_citation_uses_only_stated_facts():
-    assert short_citation(doc("a", authors=["Qianyu Guo"], authors_complete=False, journal="Front Pharmacol", year=2024)) == "Guo et al., Front Pharmacol, 2024"
+    assert (
+        short_citation(doc("a", authors=["Qianyu Guo"], authors_complete=False, journal="Front Pharmacol", year=2024))
+        == "Guo et al., Front Pharmacol, 2024"
+    )
     assert short_citation(doc("b", authors=["Mackensen, Andreas"], journal="Nat Med")) == "Mackensen, Nat Med"
     assert short_citation(doc("c", pmid="40862721")) == "PMID 40862721"
     assert short_citation(doc("d")) == "d"
@@ -42,8 +47,10 @@ def test_completeness_marks_curated_fields():
 
 
 def test_status_summary_counts():
-    rows = [ManifestRow(source_file="a", status="parsed", reason="", documents=2),
-            ManifestRow(source_file="b", status="error", reason="x"),
-            ManifestRow(source_file="c", status="skipped", reason="y")]
+    rows = [
+        ManifestRow(source_file="a", status="parsed", reason="", documents=2),
+        ManifestRow(source_file="b", status="error", reason="x"),
+        ManifestRow(source_file="c", status="skipped", reason="y"),
+    ]
     summary = status_summary(manifest_table(rows)).iloc[0].to_dict()
     assert summary == {"inputs found": 3, "parsed": 1, "skipped": 1, "errors": 1, "documents": 2}

@@ -7,18 +7,28 @@ import re
 
 import pytest
 
-from helpers.synthesis import coverage
-
-from helpers.report import coverage_figures
-from helpers.text.concepts import load_vocabulary
 from helpers.core.models import Document
+from helpers.report import coverage_figures
+from helpers.report.narratives import coverage_narrative
+from helpers.synthesis import coverage
+from helpers.text.concepts import load_vocabulary
+from helpers.text.mentions import document_mentions
 
 from .test_cli import run_cli
 
 
 def doc(i: str, title: str, abstract: str, **kw) -> Document:
-    return Document(id=i, source_file=f"{i}.txt", format="generic", title=title, abstract=abstract,
-                    authors=[f"Jo Author{i.upper()}"], journal="J Test", year=2024, **kw)
+    return Document(
+        id=i,
+        source_file=f"{i}.txt",
+        format="generic",
+        title=title,
+        abstract=abstract,
+        authors=[f"Jo Author{i.upper()}"],
+        journal="J Test",
+        year=2024,
+        **kw,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +39,18 @@ def vocab():
 @pytest.fixture(scope="module")
 def mentions(vocab):
     docs = [
-        doc("a", "CD19 CAR T cells in lupus",
-            "Patients with systemic lupus erythematosus received CD19 CAR-T cells. No ICANS was observed."),
-        doc("b", "CAR-T in lupus",
-            "Systemic sclerosis (SSc) and SLE patients were treated. Cytokine release syndrome was mild."),
+        doc(
+            "a",
+            "CD19 CAR T cells in lupus",
+            "Patients with systemic lupus erythematosus received CD19 CAR-T cells. No ICANS was observed.",
+        ),
+        doc(
+            "b",
+            "CAR-T in lupus",
+            "Systemic sclerosis (SSc) and SLE patients were treated. Cytokine release syndrome was mild.",
+        ),
     ]
-    return coverage.document_mentions(docs, vocab)
+    return document_mentions(docs, vocab)
 
 
 def test_counts_exclude_negated_mentions(mentions, vocab):
@@ -68,7 +84,7 @@ def test_negated_table(mentions):
 
 
 def test_narrative_statements_match_the_tables(mentions, vocab):
-    lines = coverage.narrative(mentions, vocab)
+    lines = coverage_narrative(mentions, vocab)
     shared, unique = coverage.shared_and_unique(mentions, vocab)
     assert lines[0].startswith("The 2 documents are")
     only = [ln for ln in lines if ln.startswith("Only ")]
@@ -91,7 +107,8 @@ def test_disease_sets_and_upset(mentions, vocab):
     combos = {tuple(r) for r in sets.itertuples(index=False)}
     assert len(bars) == len(combos)
     assert sorted(int(b.get_height()) for b in bars) == sorted(
-        sum(1 for r in sets.itertuples(index=False) if tuple(r) == c) for c in combos)
+        sum(1 for r in sets.itertuples(index=False) if tuple(r) == c) for c in combos
+    )
 
 
 def test_heatmap_draws_one_cell_label_per_nonzero_count(mentions, vocab):
@@ -109,6 +126,14 @@ def test_concepts_cli_json_contract():
     assert data["mentions"] and all(keys <= set(m) for m in data["mentions"])
     concepts = {(m["doc_id"][:3], m["concept"]) for m in data["mentions"] if not m["negated"]}
     # facts read off the seed pages by hand
-    assert {("000", "APS"), ("000", "BCMA"), ("000", "CRS"), ("001", "gammadelta-CAR-T"), ("001", "CAAR-T"),
-            ("003", "CD20"), ("003", "AAV"), ("003", "ASyS")} <= concepts
+    assert {
+        ("000", "APS"),
+        ("000", "BCMA"),
+        ("000", "CRS"),
+        ("001", "gammadelta-CAR-T"),
+        ("001", "CAAR-T"),
+        ("003", "CD20"),
+        ("003", "AAV"),
+        ("003", "ASyS"),
+    } <= concepts
     assert ("001", "APS") not in concepts

@@ -8,9 +8,12 @@ import re
 
 import pytest
 
-from helpers.report import disease_report as dr
-from helpers.synthesis.diseases import disease_parameter_sets
+from helpers.core.errors import ParameterError
 from helpers.core.paths import EVIDENCE
+from helpers.evidence.snapshot import load_snapshot
+from helpers.report import disease_report as dr
+from helpers.report.params import DiseaseReportParams, validate
+from helpers.synthesis.diseases import disease_parameter_sets
 
 
 def raw_rows(name: str) -> list[dict]:
@@ -20,7 +23,7 @@ def raw_rows(name: str) -> list[dict]:
 
 @pytest.fixture(scope="module", params=["SLE", "SSc", "RA"])
 def report(request):
-    return dr.build_report(request.param)
+    return dr.build_report(load_snapshot(), request.param)
 
 
 def test_summary_numbers_match_the_raw_tables(report):
@@ -63,7 +66,7 @@ def test_cited_html_escapes_text_and_keeps_links():
 
 
 def test_every_disease_with_evidence_gets_a_page_and_others_do_not():
-    codes = {p["disease"] for p, _, _ in disease_parameter_sets()}
+    codes = {p["disease"] for p, _, _ in disease_parameter_sets(load_snapshot())}
     clinical = {m for r in raw_rows("clinical_reports.csv") for m in re.findall(r"(\w+):\d+", r["diseases"])}
     trials = {c for r in raw_rows("trials.csv") for c in r["diseases"].split(";") if c}
     assert (clinical | trials) - {"other"} <= codes
@@ -71,10 +74,17 @@ def test_every_disease_with_evidence_gets_a_page_and_others_do_not():
 
 
 def test_target_filter_and_unknown_target():
-    from helpers.core.errors import ParameterError
-
-    report = dr.build_report("SLE", "CD19/BCMA")
+    snapshot = load_snapshot()
+    report = dr.build_report(snapshot, "SLE", "CD19/BCMA")
     assert set(report.clinical.reports["target"]) == {"CD19/BCMA"}
     assert all("CD19/BCMA" in cell.split(";") for cell in report.trials.trials["targets"])
-    with pytest.raises(ParameterError, match="target"):
-        dr.build_report("SLE", "CD999")
+    # the target is validated once, by the page's parameter model, against the snapshot
+    with pytest.raises(ParameterError, match="parameter 'target'") as err:
+        validate(DiseaseReportParams, snapshot, disease="SLE", target="CD999")
+    named = {r["target"] for r in raw_rows("clinical_reports.csv") if r["target"]}
+    named |= {t for r in raw_rows("trials.csv") for t in r["targets"].split(";") if t}
+    assert named and all(t in str(err.value) for t in named)  # the message lists the targets the tables name
+    params = validate(DiseaseReportParams, snapshot, disease="sle", target="cd19/bcma")
+    assert (params.disease, params.target) == ("SLE", "CD19/BCMA")
+    with pytest.raises(ParameterError, match="parameter 'disease'"):
+        validate(DiseaseReportParams, snapshot, disease="XYZ", target="all")

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers.evidence import tables as evidence
-from helpers.core.errors import IngestError, SchemaError
 from helpers.core.codes import CLINICAL_COLUMNS, TRIAL_COLUMNS
+from helpers.core.errors import IngestError, SchemaError
+from helpers.evidence import tables as evidence
 from helpers.evidence.tables import (
     explode_diseases,
     load_clinical_reports,
@@ -80,7 +80,7 @@ def test_whitespace_only_cell_is_na(tmp_path: Path) -> None:
 
 
 def test_default_path_is_the_repo_seed_folder(monkeypatch, tmp_path: Path) -> None:
-    assert evidence.EVIDENCE_DIR == Path(evidence.__file__).resolve().parents[3] / "seeds" / "evidence"
+    assert Path(evidence.__file__).resolve().parents[3] / "seeds" / "evidence" == evidence.EVIDENCE_DIR
     shutil.copy(CLINICAL, tmp_path / "clinical_reports.csv")
     shutil.copy(TRIALS, tmp_path / "trials.csv")
     monkeypatch.setattr(evidence, "EVIDENCE_DIR", tmp_path)
@@ -100,7 +100,8 @@ def test_explode_diseases_long_table() -> None:
     assert long["n"].dtype == "Int64"
     expected = sorted(
         (r["report_id"], item.split(":")[0], int(item.split(":")[1]))
-        for r in _rows(CLINICAL) for item in r["diseases"].split(";")
+        for r in _rows(CLINICAL)
+        for item in r["diseases"].split(";")
     )
     assert list(long.itertuples(index=False, name=None)) == expected
     totals = long.groupby("report_id")["n"].sum()
@@ -133,7 +134,7 @@ def test_invalid_fixture_reports_every_problem_in_one_error() -> None:
     message = str(info.value)
     name = "tests/fixtures/evidence/clinical_reports_invalid.csv"
     expected = [
-        "line 2, column 'report_id', value 'alpha2022'",          # duplicate id
+        "line 2, column 'report_id', value 'alpha2022'",  # duplicate id
         "line 2, column 'diseases', value 'SLE:4;SSc:3': counts must add up to n_patients (6)",
         "line 2, column 'efficacy_n_responding', value '5': must be <= efficacy_n_evaluable (4)",
         "line 2, column 'crs_max_grade', value '7'",
@@ -151,39 +152,46 @@ def test_invalid_fixture_reports_every_problem_in_one_error() -> None:
     assert "10 problem(s)" in message
 
 
-@pytest.mark.parametrize("changes,column,value,hint", [
-    ({"year": "2027"}, "year", "2027", "from 2019 to 2026"),
-    ({"crs_max_grade": "6"}, "crs_max_grade", "6", "from 0 to 5"),
-    ({"icans_max_grade": "-1"}, "icans_max_grade", "-1", "from 0 to 5"),
-    ({"pmid": "PMID123"}, "pmid", "PMID123", "digits only"),
-    ({"doi": "https://doi.org/10.5555/x"}, "doi", "https://doi.org/10.5555/x", "no 'https://doi.org/' prefix"),
-    ({"nct_id": "NCT123"}, "nct_id", "NCT123", "registry ids"),
-    ({"nct_id": "NCT00000001; NCT00000002"}, "nct_id", "NCT00000001; NCT00000002", "no spaces around ';'"),
-    ({"report_type": "trial"}, "report_type", "trial", "'case report'"),
-    ({"diseases": "SLE:4;SSc"}, "diseases", "SLE:4;SSc", "CODE:n pairs"),
-    ({"diseases": "SLE:4;SLE:2"}, "diseases", "SLE:4;SLE:2", "each code once"),
-    ({"diseases": "SLE:3;SSc:2"}, "diseases", "SLE:3;SSc:2", "add up to n_patients (6)"),
-    ({"n_patients": "0"}, "n_patients", "0", ">= 1"),
-    ({"source_url": "www.example.org"}, "source_url", "www.example.org", "http(s) URL"),
-    ({"report_id": "Alpha2022"}, "report_id", "Alpha2022", "lower-case ascii"),
-    ({"paediatric": "adults"}, "paediatric", "adults", "'yes', 'no', 'mixed'"),
-    ({"cell_type": "CAR T"}, "cell_type", "CAR T", "'CAR-T'"),
-    ({"efficacy_measure": "remission"}, "efficacy_measure", "remission", "'DORIS remission'"),
-    ({"follow_up_months": "12.55"}, "follow_up_months", "12.55", "at most 1 decimal"),
-    ({"efficacy_n_responding": "5"}, "efficacy_n_responding", "5", "<= efficacy_n_evaluable (4)"),
-    ({"dfr_n": "7", "dfr_N": "6"}, "dfr_n", "7", "<= dfr_N (6)"),
-    ({"crs_n": "6", "crs_N": "5"}, "crs_n", "6", "<= crs_N (5)"),
-    ({"icans_n": "2", "icans_N": "1", "icans_max_grade": "1"}, "icans_n", "2", "<= icans_N (1)"),
-    ({"crs_grade3plus_n": "5", "crs_max_grade": "3"}, "crs_grade3plus_n", "5", "<= crs_n (4)"),
-    ({"crs_max_grade": "0"}, "crs_max_grade", "0", "0 exactly when crs_n is 0"),
-    ({"crs_max_grade": "3"}, "crs_max_grade", "3", ">= 3 exactly when crs_grade3plus_n > 0"),
-    ({"crs_N": "7"}, "crs_N", "7", "<= n_patients (6)"),
-    ({"source_url": "https://a.example/x; https://b.example/y"}, "source_url",
-     "https://a.example/x; https://b.example/y", "no spaces around ';'"),
-    ({"first_author": "Mackensen A."}, "first_author", "Mackensen A.", "without dots"),
-    ({"efficacy_measure": ""}, "efficacy_n_responding", "3", "name the response measure"),
-    ({"report_type": "case report"}, "report_type", "case report", "'case report' is 1 patient"),
-])
+@pytest.mark.parametrize(
+    "changes,column,value,hint",
+    [
+        ({"year": "2027"}, "year", "2027", "from 2019 to 2026"),
+        ({"crs_max_grade": "6"}, "crs_max_grade", "6", "from 0 to 5"),
+        ({"icans_max_grade": "-1"}, "icans_max_grade", "-1", "from 0 to 5"),
+        ({"pmid": "PMID123"}, "pmid", "PMID123", "digits only"),
+        ({"doi": "https://doi.org/10.5555/x"}, "doi", "https://doi.org/10.5555/x", "no 'https://doi.org/' prefix"),
+        ({"nct_id": "NCT123"}, "nct_id", "NCT123", "registry ids"),
+        ({"nct_id": "NCT00000001; NCT00000002"}, "nct_id", "NCT00000001; NCT00000002", "no spaces around ';'"),
+        ({"report_type": "trial"}, "report_type", "trial", "'case report'"),
+        ({"diseases": "SLE:4;SSc"}, "diseases", "SLE:4;SSc", "CODE:n pairs"),
+        ({"diseases": "SLE:4;SLE:2"}, "diseases", "SLE:4;SLE:2", "each code once"),
+        ({"diseases": "SLE:3;SSc:2"}, "diseases", "SLE:3;SSc:2", "add up to n_patients (6)"),
+        ({"n_patients": "0"}, "n_patients", "0", ">= 1"),
+        ({"source_url": "www.example.org"}, "source_url", "www.example.org", "http(s) URL"),
+        ({"report_id": "Alpha2022"}, "report_id", "Alpha2022", "lower-case ascii"),
+        ({"paediatric": "adults"}, "paediatric", "adults", "'yes', 'no', 'mixed'"),
+        ({"cell_type": "CAR T"}, "cell_type", "CAR T", "'CAR-T'"),
+        ({"efficacy_measure": "remission"}, "efficacy_measure", "remission", "'DORIS remission'"),
+        ({"follow_up_months": "12.55"}, "follow_up_months", "12.55", "at most 1 decimal"),
+        ({"efficacy_n_responding": "5"}, "efficacy_n_responding", "5", "<= efficacy_n_evaluable (4)"),
+        ({"dfr_n": "7", "dfr_N": "6"}, "dfr_n", "7", "<= dfr_N (6)"),
+        ({"crs_n": "6", "crs_N": "5"}, "crs_n", "6", "<= crs_N (5)"),
+        ({"icans_n": "2", "icans_N": "1", "icans_max_grade": "1"}, "icans_n", "2", "<= icans_N (1)"),
+        ({"crs_grade3plus_n": "5", "crs_max_grade": "3"}, "crs_grade3plus_n", "5", "<= crs_n (4)"),
+        ({"crs_max_grade": "0"}, "crs_max_grade", "0", "0 exactly when crs_n is 0"),
+        ({"crs_max_grade": "3"}, "crs_max_grade", "3", ">= 3 exactly when crs_grade3plus_n > 0"),
+        ({"crs_N": "7"}, "crs_N", "7", "<= n_patients (6)"),
+        (
+            {"source_url": "https://a.example/x; https://b.example/y"},
+            "source_url",
+            "https://a.example/x; https://b.example/y",
+            "no spaces around ';'",
+        ),
+        ({"first_author": "Mackensen A."}, "first_author", "Mackensen A.", "without dots"),
+        ({"efficacy_measure": ""}, "efficacy_n_responding", "3", "name the response measure"),
+        ({"report_type": "case report"}, "report_type", "case report", "'case report' is 1 patient"),
+    ],
+)
 def test_one_bad_cell_is_named(tmp_path: Path, changes, column, value, hint) -> None:
     path = _variant(tmp_path, CLINICAL, 0, **changes)
     with pytest.raises(SchemaError) as info:
@@ -196,8 +204,16 @@ def test_one_bad_cell_is_named(tmp_path: Path, changes, column, value, hint) -> 
 
 def test_unstated_facts_may_stay_empty(tmp_path: Path) -> None:
     """Empty = not stated: optional cells, and a count whose denominator the source omits."""
-    path = _variant(tmp_path, CLINICAL, 0, year="", first_author="Alpha", diseases="", dfr_N="",
-                    source_url="https://a.example/x;https://b.example/y")
+    path = _variant(
+        tmp_path,
+        CLINICAL,
+        0,
+        year="",
+        first_author="Alpha",
+        diseases="",
+        dfr_N="",
+        source_url="https://a.example/x;https://b.example/y",
+    )
     row = load_clinical_reports(path).set_index("report_id").loc["alpha2022"]
     assert pd.isna(row["year"]) and pd.isna(row["diseases"]) and pd.isna(row["dfr_N"])
     assert row["dfr_n"] == 5 and row["first_author"] == "Alpha"
@@ -218,11 +234,14 @@ def test_duplicate_ids_name_both_lines(tmp_path: Path) -> None:
     assert "line 4, column 'report_id', value 'alpha2022': appears on more than one row" in message
 
 
-@pytest.mark.parametrize("header_change,needle", [
-    (lambda cols: cols[:-1], "missing column 'notes'"),
-    (lambda cols: [*cols, "extra"], "unexpected column 'extra'"),
-    (lambda cols: [cols[1], cols[0], *cols[2:]], "columns are out of order"),
-])
+@pytest.mark.parametrize(
+    "header_change,needle",
+    [
+        (lambda cols: cols[:-1], "missing column 'notes'"),
+        (lambda cols: [*cols, "extra"], "unexpected column 'extra'"),
+        (lambda cols: [cols[1], cols[0], *cols[2:]], "columns are out of order"),
+    ],
+)
 def test_header_must_match_contract(tmp_path: Path, header_change, needle) -> None:
     columns = header_change(list(CLINICAL_COLUMNS))
     rows = [{c: r.get(c, "") for c in columns} for r in _rows(CLINICAL)]
@@ -266,29 +285,41 @@ def test_trials_load() -> None:
     assert pd.isna(chictr["enrollment"]) and pd.isna(chictr["phase"])
 
 
-@pytest.mark.parametrize("registry_id", [
-    "NCT12345678", "ChiCTR2300072345", "2022-000123-45", "2023-503456-12-00",
-    "ISRCTN12345678", "DRKS00012345", "jRCT2031230001", "ACTRN12623000123456",
-])
+@pytest.mark.parametrize(
+    "registry_id",
+    [
+        "NCT12345678",
+        "ChiCTR2300072345",
+        "2022-000123-45",
+        "2023-503456-12-00",
+        "ISRCTN12345678",
+        "DRKS00012345",
+        "jRCT2031230001",
+        "ACTRN12623000123456",
+    ],
+)
 def test_registry_id_formats_accepted(tmp_path: Path, registry_id: str) -> None:
     path = _variant(tmp_path, TRIALS, 0, registry_id=registry_id)
     assert registry_id in set(load_trials(path)["registry_id"])
 
 
-@pytest.mark.parametrize("changes,column,value,hint", [
-    ({"registry_id": "NCT1234567"}, "registry_id", "NCT1234567", "NCT + 8 digits"),
-    ({"registry_id": "NCT00000002"}, "registry_id", "NCT00000002", "more than one row"),
-    ({"status": "Recruiting"}, "status", "Recruiting", "'RECRUITING'"),
-    ({"phase": "PHASE2/PHASE3"}, "phase", "PHASE2/PHASE3", "'PHASE1/PHASE2'"),
-    ({"sponsor_type": "government"}, "sponsor_type", "government", "'industry', 'academic'"),
-    ({"diseases": "SLE;Lupus"}, "diseases", "SLE;Lupus", "codes SLE"),
-    ({"start_date": "2023-13"}, "start_date", "2023-13", "YYYY-MM"),
-    ({"enrollment": "12.5"}, "enrollment", "12.5", "whole number"),
-    ({"min_age": "18"}, "min_age", "18", "'18 Years'"),
-    ({"paediatric_eligible": "yes"}, "paediatric_eligible", "yes", "min_age '18 Years'"),
-    ({"countries": "Germany;"}, "countries", "Germany;", "no empty items"),
-    ({"source_url": ""}, "source_url", "", "required"),
-])
+@pytest.mark.parametrize(
+    "changes,column,value,hint",
+    [
+        ({"registry_id": "NCT1234567"}, "registry_id", "NCT1234567", "NCT + 8 digits"),
+        ({"registry_id": "NCT00000002"}, "registry_id", "NCT00000002", "more than one row"),
+        ({"status": "Recruiting"}, "status", "Recruiting", "'RECRUITING'"),
+        ({"phase": "PHASE2/PHASE3"}, "phase", "PHASE2/PHASE3", "'PHASE1/PHASE2'"),
+        ({"sponsor_type": "government"}, "sponsor_type", "government", "'industry', 'academic'"),
+        ({"diseases": "SLE;Lupus"}, "diseases", "SLE;Lupus", "codes SLE"),
+        ({"start_date": "2023-13"}, "start_date", "2023-13", "YYYY-MM"),
+        ({"enrollment": "12.5"}, "enrollment", "12.5", "whole number"),
+        ({"min_age": "18"}, "min_age", "18", "'18 Years'"),
+        ({"paediatric_eligible": "yes"}, "paediatric_eligible", "yes", "min_age '18 Years'"),
+        ({"countries": "Germany;"}, "countries", "Germany;", "no empty items"),
+        ({"source_url": ""}, "source_url", "", "required"),
+    ],
+)
 def test_trial_cell_errors(tmp_path: Path, changes, column, value, hint) -> None:
     path = _variant(tmp_path, TRIALS, 0, **changes)
     with pytest.raises(SchemaError) as info:

@@ -81,8 +81,10 @@ def test_folder_with_no_documents(tmp_path):
     (tmp_path / "picture.png").write_bytes(b"\x89PNG....")
     result = ingest_paths([tmp_path])
     assert result.documents == []
-    statuses = {r.source_file.rsplit("/", 2)[-2] if r.source_file.endswith("/") else r.source_file.rsplit("/", 1)[-1]: r
-                for r in result.manifest}
+    statuses = {
+        r.source_file.rsplit("/", 2)[-2] if r.source_file.endswith("/") else r.source_file.rsplit("/", 1)[-1]: r
+        for r in result.manifest
+    }
     folder_row = next(r for r in result.manifest if r.source_file.endswith("/"))
     assert folder_row.status == "skipped" and "no document files" in folder_row.reason
     assert statuses["picture.png"].status == "skipped" and ".png" in statuses["picture.png"].reason
@@ -99,7 +101,8 @@ def test_sidecar_values_win_and_are_marked_curated(tmp_path):
     seed = SEED_FILES[1]  # 001: no title and no DOI on the page
     shutil.copy(seed, tmp_path / seed.name)
     (tmp_path / f"{seed.stem}.meta.yaml").write_text(
-        "title: A title supplied by the user\ndoi: 10.1000/user.supplied\n", encoding="utf-8")
+        "title: A title supplied by the user\ndoi: 10.1000/user.supplied\n", encoding="utf-8"
+    )
     result = ingest_paths([tmp_path])
     doc = result.documents[0]
     assert doc.title == "A title supplied by the user" and doc.doi == "10.1000/user.supplied"
@@ -141,4 +144,10 @@ def test_every_input_gets_exactly_one_row(tmp_path):
         shutil.copy(GOOD, tmp_path / name)
     (tmp_path / "d.txt").write_bytes(b"")
     result = ingest_paths([tmp_path])
-    assert sorted(r.source_file.rsplit("/", 1)[-1] for r in result.manifest) == [".hidden", "a.txt", "b.md", "c.pdf", "d.txt"]
+    assert sorted(r.source_file.rsplit("/", 1)[-1] for r in result.manifest) == [
+        ".hidden",
+        "a.txt",
+        "b.md",
+        "c.pdf",
+        "d.txt",
+    ]

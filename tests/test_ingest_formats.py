@@ -81,7 +81,9 @@ def test_publisher_page_with_citation_line_and_abstract_heading():
     assert doc.title == "Synthetic review of CAR T cells in rheumatic disease"
     assert doc.article_type == "Review Article"
     assert doc.licence == "CC BY 4.0"
-    assert doc.abstract == "This synthetic abstract is printed once under an Abstract heading and mentions CD19 and BCMA."
+    assert (
+        doc.abstract == "This synthetic abstract is printed once under an Abstract heading and mentions CD19 and BCMA."
+    )
     assert doc.keywords == ["CAR T", "rheumatic disease"]
     assert doc.conflict_of_interest.startswith("No potential conflict")
 
@@ -102,7 +104,10 @@ def test_markdown_page():
     assert doc.authors == ["Fay Demo", "Gus Stub"]
     assert (doc.journal, doc.date, doc.pmid) == ("Rheumatology (Oxford)", "2024-06-30", "38000001")
     assert doc.doi == "10.1093/rheumatology/kead999"
-    assert doc.abstract == "CAR-NK cells were given to a synthetic patient with dermatomyositis. The abstract continues on a second line."
+    assert (
+        doc.abstract == "CAR-NK cells were given to a synthetic patient with dermatomyositis. "
+        "The abstract continues on a second line."
+    )
     assert doc.keywords == ["dermatomyositis", "CAR-NK"]
     assert doc.references[0].doi == "10.1000/earlier.1"
 
@@ -148,23 +153,29 @@ def test_bibtex_export():
     assert doc.keywords == ["systemic sclerosis", "CAR T"]
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("2024 Dec 12", ("2024-12-12", 2024)),
-    ("Published online January 20, 2025", ("2025-01-20", 2025)),
-    ("2023 Sep", ("2023-09", 2023)),
-    ("12 December 2024", ("2024-12-12", 2024)),
-    ("2025-07-01", ("2025-07-01", 2025)),
-    ("no date here", (None, None)),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("2024 Dec 12", ("2024-12-12", 2024)),
+        ("Published online January 20, 2025", ("2025-01-20", 2025)),
+        ("2023 Sep", ("2023-09", 2023)),
+        ("12 December 2024", ("2024-12-12", 2024)),
+        ("2025-07-01", ("2025-07-01", 2025)),
+        ("no date here", (None, None)),
+    ],
+)
 def test_parse_date(text, expected):
     assert parse_date(text) == expected
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("https://doi.org/10.1/ABC.", "10.1/ABC"),
-    ("doi: 10.3389/fphar.2024.1502298.", "10.3389/fphar.2024.1502298"),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("https://doi.org/10.1/ABC.", "10.1/ABC"),
+        ("doi: 10.3389/fphar.2024.1502298.", "10.3389/fphar.2024.1502298"),
+        ("", None),
+    ],
+)
 def test_clean_doi(raw, expected):
     assert clean_doi(raw) == expected
 

@@ -17,12 +17,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers.synthesis import landscape as L
-from helpers.report import landscape_figures as LF
+from helpers.core.codes import TRIAL_COLUMNS, TRIAL_STATUSES
 from helpers.core.errors import ParameterError
-from helpers.core.codes import TRIAL_COLUMNS
-from helpers.evidence.tables import load_trials
 from helpers.core.paths import REGISTRY_EXPORTS
+from helpers.evidence.snapshot import load_snapshot
+from helpers.evidence.tables import load_published_landscapes, load_trials
+from helpers.evidence.trials import current_trials
+from helpers.report import landscape_figures as LF
+from helpers.report.landscape_tables import export_summary
+from helpers.report.narratives import landscape_narrative
+from helpers.report.params import TrialParams, validate
+from helpers.synthesis import landscape as L
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REGISTRY = FIXTURES / "registry"
@@ -73,15 +78,15 @@ def export_folder(tmp_path: Path) -> Path:
 
 
 def test_empty_folder_with_readme_is_the_curated_table(export_folder):
-    current = L.current_trials(export_folder, curated=CURATED)
+    current = current_trials(export_folder, curated=CURATED)
     curated = load_trials(CURATED)
     assert current.manifest.empty and current.audit.empty  # the README is not an export
     assert current.trials["registry_id"].tolist() == curated["registry_id"].tolist()
-    assert "No ClinicalTrials.gov exports" in L.export_summary(current)
+    assert "No ClinicalTrials.gov exports" in export_summary(current)
 
 
 def test_missing_folder_means_no_exports(tmp_path):
-    current = L.current_trials(tmp_path / "does-not-exist", curated=CURATED)
+    current = current_trials(tmp_path / "does-not-exist", curated=CURATED)
     assert current.manifest.empty and len(current.trials) == len(load_trials(CURATED))
 
 
@@ -91,10 +96,10 @@ def test_shipped_registry_folder_has_its_readme():
 
 
 def test_dropped_exports_change_counts_and_appear_in_audit(export_folder):
-    before = L.current_trials(export_folder, curated=CURATED)
+    before = current_trials(export_folder, curated=CURATED)
     shutil.copy(REGISTRY / "ctgov_studies.json", export_folder)
     shutil.copy(REGISTRY / "ctgov_export.csv", export_folder)
-    after = L.current_trials(export_folder, curated=CURATED)
+    after = current_trials(export_folder, curated=CURATED)
 
     facts = _fixture_facts()
     curated_ids = set(load_trials(CURATED)["registry_id"])
@@ -115,15 +120,17 @@ def test_dropped_exports_change_counts_and_appear_in_audit(export_folder):
     # added trials carry no curated disease codes: counted as not stated
     assert row_value(L.disease_counts(after.trials), "disease", L.NOT_STATED) == len(new_ids)
     assert row_value(L.disease_counts(before.trials), "disease", L.NOT_STATED) == 0
-    summary = L.export_summary(after)
+    summary = export_summary(after)
     assert f"added {len(new_ids)} trial(s)" in summary
 
 
 def test_a_bad_export_is_listed_and_the_others_still_count(export_folder):
     shutil.copy(REGISTRY / "ctgov_studies.json", export_folder)
     shutil.copy(REGISTRY / "malformed" / "not_json.json", export_folder / "broken.json")
-    current = L.current_trials(export_folder, curated=CURATED)
-    status = dict(zip(current.manifest["source_file"].str.rsplit("/", n=1).str[-1], current.manifest["status"]))
+    current = current_trials(export_folder, curated=CURATED)
+    status = dict(
+        zip(current.manifest["source_file"].str.rsplit("/", n=1).str[-1], current.manifest["status"], strict=True)
+    )
     assert status == {"broken.json": "error", "ctgov_studies.json": "parsed"}
     assert "NCT00000004" in set(current.trials["registry_id"])
 
@@ -170,8 +177,20 @@ def test_target_filter_is_exact_construct_and_case_insensitive():
     assert ids(L.filter_trials(SYNTH, target="CD19")) == [1, 3, 6]  # not the dual CD19/BCMA
     assert ids(L.filter_trials(SYNTH, target="cd19/bcma")) == [2]
     assert L.filter_trials(SYNTH, target="BCMA").excluded_count("target not stated") == 1
-    with pytest.raises(ParameterError, match="target"):
-        L.filter_trials(SYNTH, target="CD99")
+
+
+def _trial_params(**values):
+    """validate(TrialParams) against the shipped snapshot, defaults as in the notebook."""
+    defaults = dict(disease="all", target="all", statuses=[], snapshot_date="2026-11-01")
+    return validate(TrialParams, load_snapshot(), **(defaults | values))
+
+
+def test_unknown_target_is_rejected_by_the_parameter_model():
+    with pytest.raises(ParameterError, match="parameter 'target'") as err:
+        _trial_params(target="CD99")
+    shipped_targets = {t for cell in load_trials()["targets"] for t in L.split_cell(cell)}
+    assert shipped_targets and all(t in str(err.value) for t in shipped_targets)  # the message lists them
+    assert _trial_params(target="cd19/bcma").target == "CD19/BCMA"
 
 
 def test_status_filter_empty_means_all():
@@ -179,8 +198,10 @@ def test_status_filter_empty_means_all():
     assert ids(sel) == [1, 3, 6]
     assert sel.excluded_count("status not stated") == 1  # trial 4
     assert ids(L.filter_trials(SYNTH, statuses=())) == [1, 2, 3, 4, 5, 6]
-    with pytest.raises(ParameterError, match="statuses"):
-        L.filter_trials(SYNTH, statuses=("OPEN",))
+    with pytest.raises(ParameterError, match="statuses") as err:
+        _trial_params(statuses=["OPEN"])
+    assert all(s in str(err.value) for s in TRIAL_STATUSES)  # the message lists the registry's statuses
+    assert _trial_params(statuses=["recruiting"]).statuses == ("RECRUITING",)
 
 
 def test_filters_combine_and_every_trial_is_accounted_for():
@@ -194,8 +215,11 @@ def test_filters_combine_and_every_trial_is_accounted_for():
 def test_bad_parameters_name_the_parameter():
     with pytest.raises(ParameterError, match="snapshot_date"):
         L.filter_trials(SYNTH, snapshot_date="01/11/2026")
-    with pytest.raises(ParameterError, match="disease"):
-        L.filter_trials(SYNTH, disease="Lupus")
+    with pytest.raises(ParameterError, match="parameter 'snapshot_date'"):
+        _trial_params(snapshot_date="01/11/2026")
+    with pytest.raises(ParameterError, match="parameter 'disease'"):
+        _trial_params(disease="Lupus")
+    assert _trial_params(disease="sle").disease == "SLE"
 
 
 # ---------------------------------------------------------------- counts
@@ -235,9 +259,11 @@ def test_every_single_valued_count_adds_up_with_not_stated():
 
 
 def test_multi_valued_counts_count_each_value_and_missing_once():
-    df = frame(trial(1, countries="China;United States", targets="CD19;BCMA", diseases="SLE;SSc"),
-               trial(2, countries="China", targets="CD19", diseases="SLE"),
-               trial(3, diseases="RA"))
+    df = frame(
+        trial(1, countries="China;United States", targets="CD19;BCMA", diseases="SLE;SSc"),
+        trial(2, countries="China", targets="CD19", diseases="SLE"),
+        trial(3, diseases="RA"),
+    )
     countries = L.country_counts(df)
     assert row_value(countries, "country", "China") == 2
     assert row_value(countries, "country", "United States") == 1
@@ -250,19 +276,35 @@ def test_multi_valued_counts_count_each_value_and_missing_once():
     assert matrix.loc["RA", L.NOT_STATED] == 1 and matrix.loc[L.NOT_STATED].sum() == 0
 
 
-@pytest.mark.parametrize("country, region", [
-    ("China", "East Asia"), ("Japan", "East Asia"), ("Korea, Republic of", "East Asia"), ("Taiwan", "East Asia"),
-    ("United States", "North America"), ("Canada", "North America"), ("Mexico", "other"),
-    ("Germany", "Europe"), ("United Kingdom", "Europe"), ("Spain", "Europe"),
-    ("Australia", "other"), ("Brazil", "other"), ("Israel", "other"),
-])
+@pytest.mark.parametrize(
+    "country, region",
+    [
+        ("China", "East Asia"),
+        ("Japan", "East Asia"),
+        ("Korea, Republic of", "East Asia"),
+        ("Taiwan", "East Asia"),
+        ("United States", "North America"),
+        ("Canada", "North America"),
+        ("Mexico", "other"),
+        ("Germany", "Europe"),
+        ("United Kingdom", "Europe"),
+        ("Spain", "Europe"),
+        ("Australia", "other"),
+        ("Brazil", "other"),
+        ("Israel", "other"),
+    ],
+)
 def test_region_mapping(country, region):
     assert L.region_of(country) == region
 
 
 def test_region_counts_multi_region_and_not_stated():
-    df = frame(trial(1, countries="China;United States"), trial(2, countries="Germany;France"),
-               trial(3, countries="China"), trial(4))
+    df = frame(
+        trial(1, countries="China;United States"),
+        trial(2, countries="Germany;France"),
+        trial(3, countries="China"),
+        trial(4),
+    )
     regions = L.region_counts(df).set_index("region")
     assert regions.loc["East Asia", "trials"] == 2 and regions.loc["East Asia", "only this region"] == 1
     assert regions.loc["North America", "trials"] == 1 and regions.loc["North America", "only this region"] == 0
@@ -271,11 +313,13 @@ def test_region_counts_multi_region_and_not_stated():
 
 
 def test_paediatric_share_denominator_is_trials_with_a_minimum_age():
-    df = frame(trial(1, min_age="5 Years", paediatric_eligible="yes"),
-               trial(2, min_age="18 Years", paediatric_eligible="no"),
-               trial(3, min_age="6 Months", paediatric_eligible="yes"),
-               trial(4, paediatric_eligible="no"),  # flag without a minimum age: outside the denominator
-               trial(5))
+    df = frame(
+        trial(1, min_age="5 Years", paediatric_eligible="yes"),
+        trial(2, min_age="18 Years", paediatric_eligible="no"),
+        trial(3, min_age="6 Months", paediatric_eligible="yes"),
+        trial(4, paediatric_eligible="no"),  # flag without a minimum age: outside the denominator
+        trial(5),
+    )
     share = L.paediatric_share(df)
     assert (share.k, share.n, share.not_stated) == (2, 3, 2)
     table = L.paediatric_table(df).set_index("eligibility")["trials"]
@@ -290,7 +334,7 @@ def test_paediatric_share_denominator_is_trials_with_a_minimum_age():
 
 
 def test_published_table_holds_the_issue_figures_with_citation():
-    pub = L.published_landscapes()
+    pub = load_published_landscapes()
     assert pub["citation"].str.len().gt(0).all() and pub["url"].str.startswith("https://").all()
     assert set(pub["doi"]) == {"10.3389/fimmu.2025.1630569"}
     by = pub.set_index("measure")
@@ -300,16 +344,20 @@ def test_published_table_holds_the_issue_figures_with_citation():
 
 
 def test_comparison_uses_trials_stating_the_field():
-    df = frame(trial(1, countries="China", phase="PHASE1"), trial(2, countries="China;United States", phase="PHASE2"),
-               trial(3, countries="Germany", phase="EARLY_PHASE1"), trial(4))
-    cmp = L.compare_with_published(df).set_index("measure")
+    df = frame(
+        trial(1, countries="China", phase="PHASE1"),
+        trial(2, countries="China;United States", phase="PHASE2"),
+        trial(3, countries="Germany", phase="EARLY_PHASE1"),
+        trial(4),
+    )
+    cmp = L.compare_with_published(df, load_published_landscapes()).set_index("measure")
     assert (cmp.loc["country_china", "this snapshot k"], cmp.loc["country_china", "this snapshot n"]) == (2, 3)
     assert cmp.loc["country_china", "not stated"] == 1
     assert cmp.loc["country_china_and_us", "this snapshot k"] == 1
     assert cmp.loc["phase_1", "this snapshot k"] == 2  # phase 1 + early phase 1
     assert cmp.loc["phase_1", "ci low"] <= 2 / 3 <= cmp.loc["phase_1", "ci high"]
     assert pd.isna(cmp.loc["sponsor_non_leading_pharma", "this snapshot n"])
-    published_china = L.published_landscapes().set_index("measure").loc["country_china"]
+    published_china = load_published_landscapes().set_index("measure").loc["country_china"]
     expected = round(100 * (2 / 3 - published_china["k"] / published_china["n"]), 1)
     assert cmp.loc["country_china", "difference (points)"] == expected
 
@@ -318,10 +366,28 @@ def test_comparison_uses_trials_stating_the_field():
 
 
 NARRATIVE_FRAME = frame(
-    trial(1, diseases="SLE", targets="CD19", phase="PHASE1", countries="China", min_age="18 Years",
-          sponsor_type="academic", cell_source="autologous", start_date="2023-01"),
-    trial(2, diseases="SLE;SSc", targets="CD19/BCMA", phase="PHASE1/PHASE2", countries="China;United States",
-          min_age="12 Years", sponsor_type="industry", cell_source="allogeneic", start_date="2024-03-01"),
+    trial(
+        1,
+        diseases="SLE",
+        targets="CD19",
+        phase="PHASE1",
+        countries="China",
+        min_age="18 Years",
+        sponsor_type="academic",
+        cell_source="autologous",
+        start_date="2023-01",
+    ),
+    trial(
+        2,
+        diseases="SLE;SSc",
+        targets="CD19/BCMA",
+        phase="PHASE1/PHASE2",
+        countries="China;United States",
+        min_age="12 Years",
+        sponsor_type="industry",
+        cell_source="allogeneic",
+        start_date="2024-03-01",
+    ),
     trial(3, diseases="SSc", targets="CD19", phase="PHASE2", min_age="18 Years", sponsor_type="industry"),
     trial(4, diseases="IIM", targets="BCMA", start_date="2025-07"),
     trial(5, diseases="SLE", start_date="2030-01-01"),
@@ -337,7 +403,7 @@ def _number(pattern: str, text: str) -> int:
 
 def test_narrative_numbers_equal_recomputed_values():
     sel = L.filter_trials(NARRATIVE_FRAME, snapshot_date="2026-11-01")
-    text = L.narrative(sel)
+    text = landscape_narrative(sel, published=load_published_landscapes())
     kept = [r for r in NARRATIVE_FRAME.to_dict("records") if r["registry_id"] != "NCT00000005"]
 
     def stated(field):
@@ -351,7 +417,8 @@ def test_narrative_numbers_equal_recomputed_values():
     assert _number(r"(\d+) basket trials?", text) == sum(len(r["diseases"].split(";")) > 1 for r in kept)
     assert _number(r"Of the (\d+) trials? that state a phase", text) == len(stated("phase"))
     assert _number(r"(\d+) (?:is|are) phase 1 or early phase 1", text) == sum(
-        r["phase"] in ("PHASE1", "EARLY_PHASE1") for r in stated("phase"))
+        r["phase"] in ("PHASE1", "EARLY_PHASE1") for r in stated("phase")
+    )
     assert _number(r"(\d+) of the \d+ trials? states? a country", text) == len(stated("countries"))
     ages = [float(r["min_age"].split()[0]) for r in stated("min_age")]
     assert re.search(rf"{sum(a < 18 for a in ages)}/{len(ages)} \(\d+%\) of the trials with a stated minimum age", text)
@@ -365,16 +432,16 @@ def test_narrative_numbers_equal_recomputed_values():
 
 def test_narrative_of_an_empty_selection_says_so():
     sel = L.filter_trials(NARRATIVE_FRAME, disease="RA")
-    text = L.narrative(sel)
+    text = landscape_narrative(sel, published=load_published_landscapes())
     assert text.startswith("No registered trial matches the selection")
     assert _number(r"(\d+) trials were considered", text) == len(NARRATIVE_FRAME)
 
 
 def test_narrative_counts_trials_added_from_exports(export_folder):
     shutil.copy(REGISTRY / "ctgov_studies.json", export_folder)
-    current = L.current_trials(export_folder, curated=CURATED)
+    current = current_trials(export_folder, curated=CURATED)
     added = set(current.audit.loc[current.audit["change"] == "added", "registry_id"])
-    text = L.narrative(L.filter_trials(current.trials), current.audit)
+    text = landscape_narrative(L.filter_trials(current.trials), current.audit, load_published_landscapes())
     assert _number(r"(\d+) of them were added from ClinicalTrials.gov exports", text) == len(added)
 
 
@@ -383,8 +450,14 @@ def test_narrative_counts_trials_added_from_exports(export_folder):
 
 def test_shipped_trials_counts_are_consistent():
     trials = load_trials()
-    for table in (L.phase_counts(trials), L.sponsor_counts(trials), L.status_counts(trials),
-                  L.cell_source_counts(trials), L.cell_type_counts(trials), L.paediatric_table(trials)):
+    for table in (
+        L.phase_counts(trials),
+        L.sponsor_counts(trials),
+        L.status_counts(trials),
+        L.cell_source_counts(trials),
+        L.cell_type_counts(trials),
+        L.paediatric_table(trials),
+    ):
         assert table["trials"].sum() == len(trials)
     cumulative = L.cumulative_starts(trials)
     dated = cumulative[cumulative["start year"] != L.NOT_STATED]["all trials"]
@@ -409,7 +482,7 @@ FIGURES = {
     "cell source": lambda t: LF.cell_source_by_year(L.cell_source_by_year(t)),
     "paediatric": lambda t: LF.paediatric_bar(L.paediatric_table(t), L.paediatric_share(t)),
     "sponsor": lambda t: LF.sponsor_bar(L.sponsor_counts(t)),
-    "comparison": lambda t: LF.comparison_chart(L.compare_with_published(t)),
+    "comparison": lambda t: LF.comparison_chart(L.compare_with_published(t, load_published_landscapes())),
 }
 
 

@@ -9,10 +9,12 @@ import re
 import nbformat
 import pytest
 
-from helpers.report.build import declared_parameters, discover
 from helpers.core.paths import NOTEBOOKS
+from helpers.evidence.inputs import INPUT_GROUPS, input_paths
+from helpers.report.build import declared_parameters, discover
 
 NOTEBOOK_FILES = discover(NOTEBOOKS)
+PARAMETER_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list}
 
 
 def test_there_are_notebooks():
@@ -24,14 +26,22 @@ def test_one_parameters_cell_of_literals_with_help(path):
     nb = nbformat.read(path, as_version=4)
     cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(cells) == 1
+    names = []
     for line in cells[0].source.splitlines():
         if not line.strip():
             continue
         assert "# help:" in line, line
         node = ast.parse(line.split("# help:")[0]).body[0]
-        assert isinstance(node, ast.Assign) and isinstance(node.value, (ast.Constant, ast.List, ast.Tuple, ast.UnaryOp))
-        ast.literal_eval(node.value)
-    assert declared_parameters(path)
+        # an annotated literal: `name: type = value`, the type a simple builtin name
+        assert isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name), line
+        assert isinstance(node.annotation, ast.Name) and node.annotation.id in PARAMETER_TYPES, line
+        assert isinstance(node.value, (ast.Constant, ast.List, ast.Tuple, ast.UnaryOp)), line
+        value = ast.literal_eval(node.value)
+        assert isinstance(value, PARAMETER_TYPES[node.annotation.id]), line
+        names.append(node.target.id)
+    assert "output_dir" in names  # every notebook takes the folder the build writes to
+    declared = declared_parameters(path)
+    assert declared and set(declared) == set(names) - {"output_dir"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.name)
@@ -51,9 +61,9 @@ def test_thin_clean_and_with_outputs(path):
 
 @pytest.mark.parametrize("path", NOTEBOOK_FILES, ids=lambda p: p.name)
 def test_declared_dependencies_exist(path):
-    from helpers.core.paths import ROOT
-
     meta = nbformat.read(path, as_version=4).metadata.get("workbook", {})
     deps = meta.get("depends")
-    assert deps, "declare workbook.depends so the build knows which seeds the notebook reads"
-    assert all((ROOT / d).exists() for d in deps), deps
+    assert deps, "declare workbook.depends so the build knows which input groups the notebook reads"
+    assert set(deps) <= set(INPUT_GROUPS), deps
+    paths = input_paths()
+    assert all(p.exists() for d in deps for p in paths[d]), deps

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers.core.errors import IngestError
 from helpers.core.codes import TRIAL_COLUMNS
+from helpers.core.errors import IngestError
 from helpers.evidence.tables import load_trials, validate_trials
 from helpers.evidence.trials import AUDIT_COLUMNS, merge_trials
 from helpers.sources.registry import (
@@ -133,7 +133,7 @@ def test_json_and_csv_of_the_same_study_agree(tmp_path: Path) -> None:
         "Funder Type": "INDUSTRY",
         "Start Date": "2024-03",
         "Locations": "Synthetic Hospital North, Beijing, China|Synthetic Hospital South, Guangzhou, "
-                     "Guangdong, China|Synthetic Medical Center, Houston, Texas, 77030, United States",
+        "Guangdong, China|Synthetic Medical Center, Houston, Texas, 77030, United States",
     }
     from_csv = read_ctgov_csv(_write_csv(tmp_path / "same.csv", [record])).iloc[0]
     from_json = read_ctgov_json(JSON_EXPORT).set_index("registry_id", drop=False).loc["NCT00000004"]
@@ -169,20 +169,31 @@ def test_csv_maps_registry_fields() -> None:
 
 def test_csv_classic_spellings(tmp_path: Path) -> None:
     records = [
-        {"NCT Number": "NCT00000011", "Study Status": "Active, not recruiting", "Phases": "Phase 1|Phase 2",
-         "Age": "6 Years to 17 Years   (Child)", "Start Date": "May 2023", "Funder Type": "Industry",
-         "Enrollment": "12"},
-        {"NCT Number": "NCT00000012", "Study Status": "Unknown status", "Phases": "Not Applicable",
-         "Age": "18 Years and older   (Adult, Older Adult)", "Start Date": "March 7, 2022",
-         "Funder Type": "Other|Industry"},
+        {
+            "NCT Number": "NCT00000011",
+            "Study Status": "Active, not recruiting",
+            "Phases": "Phase 1|Phase 2",
+            "Age": "6 Years to 17 Years   (Child)",
+            "Start Date": "May 2023",
+            "Funder Type": "Industry",
+            "Enrollment": "12",
+        },
+        {
+            "NCT Number": "NCT00000012",
+            "Study Status": "Unknown status",
+            "Phases": "Not Applicable",
+            "Age": "18 Years and older   (Adult, Older Adult)",
+            "Start Date": "March 7, 2022",
+            "Funder Type": "Other|Industry",
+        },
     ]
     df = read_ctgov_csv(_write_csv(tmp_path / "classic.csv", records)).set_index("registry_id")
-    assert tuple(df.loc["NCT00000011", ["status", "phase", "min_age", "paediatric_eligible",
-                                          "start_date", "sponsor_type"]]) == (
-        "ACTIVE_NOT_RECRUITING", "PHASE1/PHASE2", "6 Years", "yes", "2023-05", "industry")
-    assert tuple(df.loc["NCT00000012", ["status", "phase", "min_age", "paediatric_eligible",
-                                          "start_date", "sponsor_type"]]) == (
-        "UNKNOWN", "NA", "18 Years", "no", "2022-03-07", "academic")
+    assert tuple(
+        df.loc["NCT00000011", ["status", "phase", "min_age", "paediatric_eligible", "start_date", "sponsor_type"]]
+    ) == ("ACTIVE_NOT_RECRUITING", "PHASE1/PHASE2", "6 Years", "yes", "2023-05", "industry")
+    assert tuple(
+        df.loc["NCT00000012", ["status", "phase", "min_age", "paediatric_eligible", "start_date", "sponsor_type"]]
+    ) == ("UNKNOWN", "NA", "18 Years", "no", "2022-03-07", "academic")
 
 
 def test_csv_with_only_nct_column(tmp_path: Path) -> None:
@@ -193,10 +204,16 @@ def test_csv_with_only_nct_column(tmp_path: Path) -> None:
     assert pd.isna(row["status"]) and pd.isna(row["enrollment"])
 
 
-@pytest.mark.parametrize("phases,expected", [
-    (["PHASE2", "PHASE1"], "PHASE1/PHASE2"), (["EARLY_PHASE1"], "EARLY_PHASE1"), (["NA"], "NA"),
-    ([], pd.NA), (["PHASE2", "PHASE3"], "PHASE2/PHASE3"),
-])
+@pytest.mark.parametrize(
+    "phases,expected",
+    [
+        (["PHASE2", "PHASE1"], "PHASE1/PHASE2"),
+        (["EARLY_PHASE1"], "EARLY_PHASE1"),
+        (["NA"], "NA"),
+        ([], pd.NA),
+        (["PHASE2", "PHASE3"], "PHASE2/PHASE3"),
+    ],
+)
 def test_phase_mapping(phases, expected) -> None:
     result = map_phase(phases)
     assert (pd.isna(result) and pd.isna(expected)) or result == expected
@@ -211,12 +228,15 @@ def test_status_outside_the_enum_is_kept_verbatim_for_validation() -> None:
 # ---------------------------------------------------------------- malformed
 
 
-@pytest.mark.parametrize("file,needles", [
-    ("not_json.json", ["malformed/not_json.json", "not valid JSON", "download"]),
-    ("no_studies.json", ["malformed/no_studies.json", 'no "studies" list', "'study'"]),
-    ("missing_nctid.json", ["malformed/missing_nctid.json, studies[1]", "nctId is missing", "re-export"]),
-    ("no_nct_column.csv", ["malformed/no_nct_column.csv", "no 'NCT Number' column", "export again"]),
-])
+@pytest.mark.parametrize(
+    "file,needles",
+    [
+        ("not_json.json", ["malformed/not_json.json", "not valid JSON", "download"]),
+        ("no_studies.json", ["malformed/no_studies.json", 'no "studies" list', "'study'"]),
+        ("missing_nctid.json", ["malformed/missing_nctid.json, studies[1]", "nctId is missing", "re-export"]),
+        ("no_nct_column.csv", ["malformed/no_nct_column.csv", "no 'NCT Number' column", "export again"]),
+    ],
+)
 def test_malformed_exports(file: str, needles: list[str]) -> None:
     with pytest.raises(IngestError) as info:
         read_ctgov(MALFORMED / file)
@@ -225,8 +245,7 @@ def test_malformed_exports(file: str, needles: list[str]) -> None:
 
 
 def test_csv_row_without_nct_names_line(tmp_path: Path) -> None:
-    path = _write_csv(tmp_path / "gap.csv", [{"NCT Number": "NCT00000014"},
-                                             {"NCT Number": "", "Study Title": "no id"}])
+    path = _write_csv(tmp_path / "gap.csv", [{"NCT Number": "NCT00000014"}, {"NCT Number": "", "Study Title": "no id"}])
     with pytest.raises(IngestError, match=r"gap.csv, line 3: NCT Number is 'empty'"):
         read_ctgov_csv(path)
 

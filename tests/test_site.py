@@ -7,11 +7,31 @@ import re
 
 import pytest
 
+from helpers.core.codes import DISEASE_OF_CONCEPT, DISEASES
+from helpers.core.paths import NOTEBOOKS
+from helpers.evidence.snapshot import load_snapshot
 from helpers.report.build import build
 
 from .browser import browser, serve, visit
 
 pytestmark = [pytest.mark.pipeline]
+
+
+def expected_pages() -> set[str]:
+    """Every page the site must have, worked out here from the notebooks and the data: one page per
+    notebook, one per disease that any report, trial or seed document names, the index and the listings."""
+    snap = load_snapshot()
+    named = {
+        code
+        for cell in snap.clinical["diseases"].dropna()
+        for code, _, _ in (item.partition(":") for item in cell.split(";"))
+    }
+    named |= {code for cell in snap.trials["diseases"].dropna() for code in cell.split(";")}
+    m = snap.mentions
+    named |= {DISEASE_OF_CONCEPT[c] for c in m.loc[~m["negated"].astype(bool), "concept"] if c in DISEASE_OF_CONCEPT}
+    diseases = {f"diseases/{code}.html" for code in named if code in DISEASES and code != "other"}
+    notebooks = {f"{nb.stem}.html" for nb in NOTEBOOKS.glob("[0-9][0-9]-*.ipynb") if nb.stem != "05-disease-report"}
+    return {"index.html", "figures/index.html", "data/index.html"} | notebooks | diseases
 
 
 @pytest.fixture(scope="module")
@@ -52,15 +72,21 @@ def test_two_builds_are_byte_identical(site, tmp_path):
 @pytest.mark.browser
 def test_index_and_corpus_page_in_chromium(site):
     with serve(site) as base, browser() as b:
-        index, links = visit(b, base + "index.html", lambda p: p.eval_on_selector_all("a", "els => els.map(e => e.getAttribute('href'))"))
+        index, links = visit(
+            b, base + "index.html", lambda p: p.eval_on_selector_all("a", "els => els.map(e => e.getAttribute('href'))")
+        )
         assert "01-corpus.html" in links
-        corpus, facts = visit(b, base + "01-corpus.html", lambda p: {
-            "title": p.title(),
-            "doc_rows": p.locator("table:has(caption:text-is('Documents')) tbody tr").count(),
-            "doc_text": p.locator("table:has(caption:text-is('Documents'))").inner_text(),
-            "images": p.eval_on_selector_all("img", "els => els.map(e => [e.naturalWidth, e.src.slice(0, 22)])"),
-            "code_cells": p.locator(".jp-CodeCell .jp-InputArea").count(),
-        })
+        corpus, facts = visit(
+            b,
+            base + "01-corpus.html",
+            lambda p: {
+                "title": p.title(),
+                "doc_rows": p.locator("table:has(caption:text-is('Documents')) tbody tr").count(),
+                "doc_text": p.locator("table:has(caption:text-is('Documents'))").inner_text(),
+                "images": p.eval_on_selector_all("img", "els => els.map(e => [e.naturalWidth, e.src.slice(0, 22)])"),
+                "code_cells": p.locator(".jp-CodeCell .jp-InputArea").count(),
+            },
+        )
     for v in (index, corpus):
         assert [m for m in v.console if m[0] == "error"] == [] and v.page_errors == []
         assert all(r.startswith(base) or r.startswith("data:") for r in v.requests), v.requests
@@ -74,14 +100,18 @@ def test_index_and_corpus_page_in_chromium(site):
 @pytest.mark.browser
 def test_every_page_loads_shows_its_figures_and_links_resolve(site):
     pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
-    assert any(p.startswith("diseases/") for p in pages) or len(pages) >= 2
+    assert set(pages) == expected_pages()
     with serve(site) as base, browser() as b:
         for rel in pages:
-            record, facts = visit(b, base + rel, lambda p: {
-                "images": p.eval_on_selector_all("img", "els => els.map(e => e.complete && e.naturalWidth > 0)"),
-                "links": p.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"),
-                "footer": p.locator("footer.wb-footer").count(),
-            })
+            record, facts = visit(
+                b,
+                base + rel,
+                lambda p: {
+                    "images": p.eval_on_selector_all("img", "els => els.map(e => e.complete && e.naturalWidth > 0)"),
+                    "links": p.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))"),
+                    "footer": p.locator("footer.wb-footer").count(),
+                },
+            )
             assert [m for m in record.console if m[0] == "error"] == [], (rel, record.console)
             assert record.page_errors == [], rel
             assert all(facts["images"]), (rel, facts["images"])

@@ -41,8 +41,9 @@ def test_numpy_integers_are_accepted() -> None:
 
 
 @pytest.mark.parametrize("func", [wilson_ci, clopper_pearson_ci])
-@pytest.mark.parametrize("k,n,needle", [(0, 0, "n=0"), (5, 4, "k=5"), (-1, 4, "k=-1"),
-                                        (1.5, 4, "k=1.5"), (1, "x", "n='x'")])
+@pytest.mark.parametrize(
+    "k,n,needle", [(0, 0, "n=0"), (5, 4, "k=5"), (-1, 4, "k=-1"), (1.5, 4, "k=1.5"), (1, "x", "n='x'")]
+)
 def test_invalid_counts_raise_parameter_error(func, k, n, needle) -> None:
     with pytest.raises(ParameterError, match=needle):
         func(k, n)
@@ -66,7 +67,7 @@ def _expit(x: float) -> float:
 
 def test_pooled_matches_statsmodels_dersimonian_laird() -> None:
     events, totals = [2, 9, 14, 0, 6], [10, 11, 20, 7, 6]
-    logits = np.array([_logit_cc(k, n) for k, n in zip(events, totals)])
+    logits = np.array([_logit_cc(k, n) for k, n in zip(events, totals, strict=True)])
     ref = combine_effects(logits[:, 0], logits[:, 1], method_re="dl", use_t=False)
     assert ref.tau2 > 0  # heterogeneous on purpose (statsmodels does not truncate at 0)
     low, high = ref.conf_int(alpha=0.05, use_t=False)[1]
@@ -94,8 +95,8 @@ def test_pooled_hand_worked_two_study_example() -> None:
     assert res.tau2 == pytest.approx((q - 1) / 2)
     assert res.i2 == pytest.approx((q - 1) / q)
     assert res.q == pytest.approx(q)
-    assert res.ci_low == pytest.approx(2 ** -z / (1 + 2 ** -z))
-    assert res.ci_high == pytest.approx(2 ** z / (1 + 2 ** z))
+    assert res.ci_low == pytest.approx(2**-z / (1 + 2**-z))
+    assert res.ci_high == pytest.approx(2**z / (1 + 2**z))
 
 
 def test_homogeneous_studies_have_zero_heterogeneity() -> None:
@@ -125,12 +126,15 @@ def test_continuity_correction_only_where_needed() -> None:
     assert pooled_proportion([0, 4], [8, 8]).estimate == pytest.approx(_expit(ref.mean_effect_re))
 
 
-@pytest.mark.parametrize("events,totals,needle", [
-    ([1, 2], [5, 0], "study 1: n=0"),
-    ([6], [5], "study 0: k=6, n=5"),
-    ([1, 2], [5], "events has 2 values but totals has 1"),
-    ([], [], "no studies"),
-])
+@pytest.mark.parametrize(
+    "events,totals,needle",
+    [
+        ([1, 2], [5, 0], "study 1: n=0"),
+        ([6], [5], "study 0: k=6, n=5"),
+        ([1, 2], [5], "events has 2 values but totals has 1"),
+        ([], [], "no studies"),
+    ],
+)
 def test_pooled_rejects_bad_input(events, totals, needle) -> None:
     with pytest.raises(ParameterError, match=needle):
         pooled_proportion(events, totals)

@@ -29,10 +29,28 @@ FIXTURES = Path(__file__).parent / "fixtures" / "concepts"
 BAD = FIXTURES / "bad_vocab"
 
 # Codes other tables rely on (seeds/evidence): must exist with these spellings.
-DISEASE_CODES = ["SLE", "LN", "SSc", "IIM", "DM", "PM", "ASyS", "IMNM", "JDM", "RA", "SjD",
-                 "AAV", "APS", "MG", "MS", "NMOSD", "ITP", "AIHA", "IgG4RD"]
-CATEGORIES = ["challenges", "diseases", "generations", "outcomes", "platforms", "targets",
-              "toxicities"]
+DISEASE_CODES = [
+    "SLE",
+    "LN",
+    "SSc",
+    "IIM",
+    "DM",
+    "PM",
+    "ASyS",
+    "IMNM",
+    "JDM",
+    "RA",
+    "SjD",
+    "AAV",
+    "APS",
+    "MG",
+    "MS",
+    "NMOSD",
+    "ITP",
+    "AIHA",
+    "IgG4RD",
+]
+CATEGORIES = ["challenges", "diseases", "generations", "outcomes", "platforms", "targets", "toxicities"]
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +62,7 @@ def test_default_path_is_repo_seeds():
     assert DEFAULT_VOCABULARY_DIR == paths.VOCABULARY == paths.ROOT / "seeds" / "vocabulary"
     if not os.environ.get("WORKBOOK_ROOT"):
         repo = Path(__file__).resolve().parents[1]
-        assert DEFAULT_VOCABULARY_DIR == repo / "seeds" / "vocabulary"
+        assert repo / "seeds" / "vocabulary" == DEFAULT_VOCABULARY_DIR
     assert sorted(p.stem for p in DEFAULT_VOCABULARY_DIR.glob("*.yaml")) == CATEGORIES
 
 
@@ -52,15 +70,18 @@ def test_default_path_follows_workbook_root(tmp_path):
     folder = tmp_path / "seeds" / "vocabulary"
     shutil.copytree(paths.VOCABULARY, folder)
     (folder / "extras.yaml").write_text(
-        "category: extras\nconcepts:\n  - {code: XTRA, label: X, synonyms: [extra thing]}\n",
-        encoding="utf-8")
-    code = ("from helpers.text.vocabulary import DEFAULT_VOCABULARY_DIR, load_vocabulary; "
-            "from helpers.text.concepts import annotate; "
-            "print(DEFAULT_VOCABULARY_DIR); print(','.join(load_vocabulary().categories)); "
-            "print(annotate([('d', 'An extra thing.')])[0].concept)")
+        "category: extras\nconcepts:\n  - {code: XTRA, label: X, synonyms: [extra thing]}\n", encoding="utf-8"
+    )
+    code = (
+        "from helpers.text.vocabulary import DEFAULT_VOCABULARY_DIR, load_vocabulary; "
+        "from helpers.text.concepts import annotate; "
+        "print(DEFAULT_VOCABULARY_DIR); print(','.join(load_vocabulary().categories)); "
+        "print(annotate([('d', 'An extra thing.')])[0].concept)"
+    )
     env = dict(os.environ, WORKBOOK_ROOT=str(tmp_path))
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         check=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout.split()
     assert Path(out[0]) == folder.resolve()
     assert out[1].split(",") == sorted(CATEGORIES + ["extras"])
     assert out[2] == "XTRA"
@@ -86,8 +107,7 @@ def test_hierarchy(vocab):
 
 
 def test_target_gene_symbols(vocab):
-    expected = {"CD19": "CD19", "BCMA": "TNFRSF17", "CD20": "MS4A1", "CD7": "CD7",
-                "CD70": "CD70", "CD38": "CD38"}
+    expected = {"CD19": "CD19", "BCMA": "TNFRSF17", "CD20": "MS4A1", "CD7": "CD7", "CD70": "CD70", "CD38": "CD38"}
     for code, symbol in expected.items():
         assert vocab.concepts[code].ids["hgnc"] == symbol
 
@@ -104,17 +124,49 @@ def test_mesh_ids_well_formed_and_known(vocab):
 
 
 def test_required_platform_generation_outcome_concepts(vocab):
-    for code in ("autologous", "allogeneic", "CAAR-T", "CAR-Treg", "CAR-NK", "gammadelta-CAR-T", "INVIVO", "MRNA",
-                 "GEN1", "GEN2", "GEN3", "GEN4", "GEN5", "ARMOURED", "CRS", "ICANS", "ICAHT",
-                 "INFECTION", "HYPOGAM", "LICATS", "DORIS", "LLDAS", "SLEDAI-2K", "SRI-4",
-                 "BILAG", "mRSS", "EUSTAR-AI", "ACR-EULAR", "DFR", "BCELL-RECON", "SEROCONV",
-                 "COST", "MANUF", "PATSEL", "LTSAFETY", "SECMAL"):
+    for code in (
+        "autologous",
+        "allogeneic",
+        "CAAR-T",
+        "CAR-Treg",
+        "CAR-NK",
+        "gammadelta-CAR-T",
+        "INVIVO",
+        "MRNA",
+        "GEN1",
+        "GEN2",
+        "GEN3",
+        "GEN4",
+        "GEN5",
+        "ARMOURED",
+        "CRS",
+        "ICANS",
+        "ICAHT",
+        "INFECTION",
+        "HYPOGAM",
+        "LICATS",
+        "DORIS",
+        "LLDAS",
+        "SLEDAI-2K",
+        "SRI-4",
+        "BILAG",
+        "mRSS",
+        "EUSTAR-AI",
+        "ACR-EULAR",
+        "DFR",
+        "BCELL-RECON",
+        "SEROCONV",
+        "COST",
+        "MANUF",
+        "PATSEL",
+        "LTSAFETY",
+        "SECMAL",
+    ):
         assert code in vocab.concepts, code
 
 
 def test_ambiguous_short_forms_are_marked(vocab):
-    for code, form in (("RA", "RA"), ("MS", "MS"), ("APS", "APS"), ("SjD", "SS"),
-                       ("CRS", "CRS"), ("AAV", "AAV")):
+    for code, form in (("RA", "RA"), ("MS", "MS"), ("APS", "APS"), ("SjD", "SS"), ("CRS", "CRS"), ("AAV", "AAV")):
         assert form in vocab.concepts[code].ambiguous
 
 
@@ -136,11 +188,14 @@ def test_fold_chars_keeps_length():
 
 def test_fold_chars_fast_path_is_the_whole_string_path():
     rnd = random.Random(3)
-    alphabet = ([chr(c) for c in range(0x3000) if not 0xD800 <= c <= 0xDFFF]
-                + list("\u212a\u2126\u1e9e\U0001d400\U0001f600"))
+    alphabet = [chr(c) for c in range(0x3000) if not 0xD800 <= c <= 0xDFFF] + list(
+        "\u212a\u2126\u1e9e\U0001d400\U0001f600"
+    )
     texts = ["ΣΑΣ σας", "İstanbul", "Kelvin \u212a", "ΓΔ γδ", "Sjögren’s – “SSc”", "a" * 50]
-    texts += ["".join(rnd.choice(alphabet) if rnd.random() < 0.4 else rnd.choice("aB -\n")
-                      for _ in range(rnd.randint(0, 60))) for _ in range(3000)]
+    texts += [
+        "".join(rnd.choice(alphabet) if rnd.random() < 0.4 else rnd.choice("aB -\n") for _ in range(rnd.randint(0, 60)))
+        for _ in range(3000)
+    ]
     for text in texts:
         assert fold_chars(text) == _fold_chars_whole(text), text
 

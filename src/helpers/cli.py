@@ -14,7 +14,10 @@ def _ingest(args: argparse.Namespace) -> int:
     from helpers.sources import ingest_paths
 
     if not any(Path(p).exists() for p in args.paths):
-        print(f"error: none of the paths exist: {', '.join(args.paths)}; give files or folders of documents", file=sys.stderr)
+        print(
+            f"error: none of the paths exist: {', '.join(args.paths)}; give files or folders of documents",
+            file=sys.stderr,
+        )
         return 2
     result = ingest_paths(args.paths, max_mb=args.max_mb)
     if args.json:
@@ -34,13 +37,21 @@ def _concepts(args: argparse.Namespace) -> int:
     from helpers.text.mentions import document_mentions
 
     if not any(Path(p).exists() for p in args.paths):
-        print(f"error: none of the paths exist: {', '.join(args.paths)}; give files or folders of documents", file=sys.stderr)
+        print(
+            f"error: none of the paths exist: {', '.join(args.paths)}; give files or folders of documents",
+            file=sys.stderr,
+        )
         return 2
     result = ingest_paths(args.paths, max_mb=args.max_mb)
     docs = build_corpus(result.documents).documents
     frame = document_mentions(docs)[MENTION_COLUMNS]
-    mentions = [{k: (bool(v) if k == "negated" else int(v) if k in ("start", "end", "sentence_index") else v)
-                 for k, v in row.items()} for row in frame.to_dict("records")]
+    mentions = [
+        {
+            k: (bool(v) if k == "negated" else int(v) if k in ("start", "end", "sentence_index") else v)
+            for k, v in row.items()
+        }
+        for row in frame.to_dict("records")
+    ]
     if args.json:
         print(dumps_json({"mentions": mentions, "manifest": [r.model_dump(mode="json") for r in result.manifest]}))
     else:
@@ -56,9 +67,15 @@ def _snapshot(args: argparse.Namespace) -> int:
     from helpers.report.build import dumps_json
 
     snap = load_snapshot()
-    counts = {"documents": len(snap.documents), "inputs": len(snap.manifest), "mentions": len(snap.mentions),
-              "clinical_reports": len(snap.clinical), "trials": len(snap.trials),
-              "registry_exports": len(snap.current_trials.manifest), "published_figures": len(snap.published)}
+    counts = {
+        "documents": len(snap.documents),
+        "inputs": len(snap.manifest),
+        "mentions": len(snap.mentions),
+        "clinical_reports": len(snap.clinical),
+        "trials": len(snap.trials),
+        "registry_exports": len(snap.current_trials.manifest),
+        "published_figures": len(snap.published),
+    }
     if args.json:
         print(dumps_json({"id": snap.id, "inputs": dict(snap.inputs), "counts": counts}))
     else:
@@ -85,8 +102,10 @@ def _build(args: argparse.Namespace) -> int:
     from helpers.report.build import build
 
     report = build(out_dir=Path(args.out), jobs=args.jobs, force=args.force)
-    print(f"executed {len(report.ran)} notebook run(s), reused {len(report.reused)} unchanged; "
-          f"{len(report.written)} page(s) in {args.out}/")
+    print(
+        f"executed {len(report.ran)} notebook run(s), reused {len(report.reused)} unchanged; "
+        f"{len(report.written)} page(s) in {args.out}/"
+    )
     if report.ran:
         print("executed: " + ", ".join(report.ran))
     return 0

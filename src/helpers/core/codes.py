@@ -32,6 +32,8 @@ class CodeSet:
     codes: tuple[str, ...]
     labels: Mapping[str, str]
     short_labels: Mapping[str, str]
+    featured: tuple[str, ...] = ()
+    rank: tuple[str, ...] = ()
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.codes)
@@ -104,8 +106,9 @@ def _read_yaml(path: Path) -> object:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise SchemaError(f"{display_path(path)}: cannot be read ({exc.__class__.__name__}); "
-                          "restore it from version control") from None
+        raise SchemaError(
+            f"{display_path(path)}: cannot be read ({exc.__class__.__name__}); restore it from version control"
+        ) from None
 
 
 def _vocabulary_labels(folder: Path) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
@@ -129,14 +132,29 @@ def _code_set(name: str, spec: dict, vocab_labels: dict[str, str], where: str) -
         codes = [str(c) for c in spec.get("codes", [])]
         missing = [c for c in codes if c not in vocab_labels]
         if missing:
-            raise SchemaError(f"{where}: code set '{name}' names {', '.join(missing)}, which the vocabulary "
-                              f"category '{spec['vocabulary']}' does not define; add the concept or fix the code")
+            raise SchemaError(
+                f"{where}: code set '{name}' names {', '.join(missing)}, which the vocabulary "
+                f"category '{spec['vocabulary']}' does not define; add the concept or fix the code"
+            )
         labels = {c: vocab_labels[c] for c in codes}
     else:
         labels = {str(k): str(v) for k, v in (spec.get("labels") or {}).items()}
     labels.update({str(k): str(v) for k, v in (spec.get("extra") or {}).items()})
+    unlabelled = [c for c, label in labels.items() if label in ("None", "")]
+    if unlabelled:
+        raise SchemaError(
+            f"{where}: code set '{name}' has no label for {', '.join(unlabelled)}; "
+            "write `CODE: label` (quote a label that holds a comma)"
+        )
     short = {str(k): str(v) for k, v in (spec.get("short") or {}).items()}
-    return CodeSet(name, tuple(labels), MappingProxyType(labels), MappingProxyType(short))
+    featured = tuple(str(c) for c in spec.get("featured") or ())
+    rank = tuple(str(c) for c in spec.get("rank") or ())
+    strays = [c for c in (*short, *featured, *rank) if c not in labels]
+    if strays:
+        raise SchemaError(
+            f"{where}: code set '{name}' uses {', '.join(strays)} in short/featured/rank, which it does not define"
+        )
+    return CodeSet(name, tuple(labels), MappingProxyType(labels), MappingProxyType(short), featured, rank)
 
 
 def _column(raw: dict, sets: Mapping[str, CodeSet], where: str) -> Column:
@@ -151,19 +169,26 @@ def _column(raw: dict, sets: Mapping[str, CodeSet], where: str) -> Column:
     return col
 
 
-def load_schema(schema_file: Path = SCHEMA_FILE, vocabulary: Path = VOCABULARY
-                ) -> tuple[dict[str, CodeSet], dict[str, TableSchema], dict[str, str]]:
+def load_schema(
+    schema_file: Path = SCHEMA_FILE, vocabulary: Path = VOCABULARY
+) -> tuple[dict[str, CodeSet], dict[str, TableSchema], dict[str, str]]:
     """(code sets, table schemas, evidence disease code per vocabulary disease concept) from the files."""
     where = display_path(schema_file)
     data = _read_yaml(schema_file)
-    if not isinstance(data, dict) or not isinstance(data.get("code_sets"), dict) or not isinstance(
-            data.get("tables"), dict):
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("code_sets"), dict)
+        or not isinstance(data.get("tables"), dict)
+    ):
         raise SchemaError(f"{where}: expected `code_sets:` and `tables:` mappings")
     vocab_labels, parents = _vocabulary_labels(vocabulary)
     sets = {name: _code_set(name, spec, vocab_labels, where) for name, spec in data["code_sets"].items()}
-    tables = {name: TableSchema(name, spec["file"], spec.get("what", ""),
-                                tuple(_column(c, sets, where) for c in spec["columns"]))
-              for name, spec in data["tables"].items()}
+    tables = {
+        name: TableSchema(
+            name, spec["file"], spec.get("what", ""), tuple(_column(c, sets, where) for c in spec["columns"])
+        )
+        for name, spec in data["tables"].items()
+    }
     return sets, tables, _disease_rollup(parents.get("diseases", {}), sets["disease"])
 
 

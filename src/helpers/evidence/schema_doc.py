@@ -55,8 +55,10 @@ def render_readme(text: str, where: str = "README.md") -> str:
     missing = sorted(set(TABLES) - set(names))
     unknown = sorted(set(names) - set(TABLES))
     if missing or unknown:
-        raise SchemaError(f"{where}: needs one `<!-- columns: NAME -->` ... `<!-- /columns -->` block per table "
-                          f"({', '.join(TABLES)}); missing {missing or 'none'}, unknown {unknown or 'none'}")
+        raise SchemaError(
+            f"{where}: needs one `<!-- columns: NAME -->` ... `<!-- /columns -->` block per table "
+            f"({', '.join(TABLES)}); missing {missing or 'none'}, unknown {unknown or 'none'}"
+        )
     return BLOCK_RE.sub(lambda m: m.group(1) + columns_markdown(TABLES[m["name"]]) + m.group(4), text)
 
 

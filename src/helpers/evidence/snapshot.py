@@ -53,8 +53,18 @@ class Snapshot:
 
     def __reduce__(self) -> tuple:
         # mapping proxies do not pickle: store plain dicts, wrap them again on load
-        return (_restore, (self.id, dict(self.inputs), self.documents, self.manifest, self.seed_problems,
-                           self.vocabulary, dict(self._frames)))
+        return (
+            _restore,
+            (
+                self.id,
+                dict(self.inputs),
+                self.documents,
+                self.manifest,
+                self.seed_problems,
+                self.vocabulary,
+                dict(self._frames),
+            ),
+        )
 
     def _frame(self, name: str) -> pd.DataFrame:
         return self._frames[name].copy()
@@ -97,8 +107,9 @@ class Snapshot:
         return tuple(sorted(found))
 
 
-def _restore(sid: str, inputs: dict, documents: tuple, manifest: tuple, problems: tuple, vocab: Vocabulary,
-             frames: dict) -> Snapshot:
+def _restore(
+    sid: str, inputs: dict, documents: tuple, manifest: tuple, problems: tuple, vocab: Vocabulary, frames: dict
+) -> Snapshot:
     return Snapshot(sid, MappingProxyType(inputs), documents, manifest, problems, vocab, MappingProxyType(frames))
 
 
@@ -116,8 +127,15 @@ def _build(documents: Path, max_mb: float, digests: dict[str, str]) -> Snapshot:
         "registry_manifest": current.manifest,
         "published": load_published_landscapes(),
     }
-    return Snapshot(snapshot_id(digests), MappingProxyType(dict(digests)), tuple(corpus.documents),
-                    tuple(ingested.manifest), tuple(verify()), vocab, MappingProxyType(frames))
+    return Snapshot(
+        snapshot_id(digests),
+        MappingProxyType(dict(digests)),
+        tuple(corpus.documents),
+        tuple(ingested.manifest),
+        tuple(verify()),
+        vocab,
+        MappingProxyType(frames),
+    )
 
 
 def _cache_file(cache_dir: Path, sid: str, documents: Path, max_mb: float) -> Path:
@@ -128,8 +146,9 @@ def _cache_file(cache_dir: Path, sid: str, documents: Path, max_mb: float) -> Pa
 _MEMO: dict[Path, Snapshot] = {}
 
 
-def load_snapshot(documents: Path | str | None = None, max_mb: float = DEFAULT_MAX_MB,
-                  cache_dir: Path | None = None) -> Snapshot:
+def load_snapshot(
+    documents: Path | str | None = None, max_mb: float = DEFAULT_MAX_MB, cache_dir: Path | None = None
+) -> Snapshot:
     """Every input loaded once: from memory or the disk cache when the inputs and code are unchanged."""
     folder = Path(documents) if documents is not None else DOCUMENTS
     digests = input_digests(folder)

@@ -31,8 +31,8 @@ from helpers.core.codes import (
     TableSchema,
 )
 from helpers.core.errors import IngestError, SchemaError
-from helpers.core.units import age_in_years
 from helpers.core.paths import EVIDENCE, display_path
+from helpers.core.units import age_in_years
 
 EVIDENCE_DIR = EVIDENCE
 
@@ -49,8 +49,9 @@ REGISTRY_ID_PATTERNS: dict[str, str] = {
     "CRiS": r"KCT\d{7}",
 }
 REGISTRY_ID_RE = re.compile("|".join(f"(?:{p})" for p in REGISTRY_ID_PATTERNS.values()))
-REGISTRY_ID_HELP = ("NCT + 8 digits, ChiCTR..., EudraCT 2022-000123-45, CTIS 2023-503456-12-00, "
-                    "ISRCTN/DRKS/jRCT/ACTRN/CTRI/KCT ids")
+REGISTRY_ID_HELP = (
+    "NCT + 8 digits, ChiCTR..., EudraCT 2022-000123-45, CTIS 2023-503456-12-00, ISRCTN/DRKS/jRCT/ACTRN/CTRI/KCT ids"
+)
 
 # ---------------------------------------------------------------- cell checks
 
@@ -144,42 +145,53 @@ def _date_ok(value: str) -> bool:
     return month_ok and (match[3] is None or 1 <= int(match[3]) <= 31)
 
 
-URL_RULE = _list_of(_fullmatch(r"https?://[^\s;]+"),
-                   "the http(s) URL(s) of the page(s) the facts were read from")
-REGISTRY_ID_RULE = CellRule(f"must be a registry id ({REGISTRY_ID_HELP})",
-                            lambda v: REGISTRY_ID_RE.fullmatch(v) is not None)
+URL_RULE = _list_of(_fullmatch(r"https?://[^\s;]+"), "the http(s) URL(s) of the page(s) the facts were read from")
+REGISTRY_ID_RULE = CellRule(
+    f"must be a registry id ({REGISTRY_ID_HELP})", lambda v: REGISTRY_ID_RE.fullmatch(v) is not None
+)
 
 # Checks the schema file cannot say (formats); everything else (types, codes, ranges,
 # required, unique) comes from seeds/evidence/schema.yaml through helpers.core.codes.
 FORMAT_RULES: dict[tuple[str, str], CellRule] = {
     ("clinical_reports", "report_id"): CellRule(
         "must be surname + 4-digit year + optional letter, lower-case ascii "
-        "(e.g. 'mackensen2022', 'muller2024a'), unique in the table", _fullmatch(r"[a-z]+\d{4}[a-z]?")),
+        "(e.g. 'mackensen2022', 'muller2024a'), unique in the table",
+        _fullmatch(r"[a-z]+\d{4}[a-z]?"),
+    ),
     ("clinical_reports", "first_author"): CellRule(
         "must be 'Surname Initials' as on PubMed (e.g. 'Mackensen A'; 'Wang' when the source "
-        "shows no initials), without dots or commas", _fullmatch(r"[^\W\d_][\w'’ -]*?(?: [A-Z]{1,4})?")),
+        "shows no initials), without dots or commas",
+        _fullmatch(r"[^\W\d_][\w'’ -]*?(?: [A-Z]{1,4})?"),
+    ),
     ("clinical_reports", "pmid"): CellRule("must be the PubMed id, digits only", _fullmatch(r"[1-9]\d{0,8}")),
-    ("clinical_reports", "doi"): CellRule("must be a bare DOI starting '10.' (no 'https://doi.org/' prefix)",
-                                          _fullmatch(r"10\.\d{4,9}/\S+")),
-    ("clinical_reports", "nct_id"): _list_of(lambda v: REGISTRY_ID_RE.fullmatch(v) is not None,
-                                             f"registry ids ({REGISTRY_ID_HELP})"),
+    ("clinical_reports", "doi"): CellRule(
+        "must be a bare DOI starting '10.' (no 'https://doi.org/' prefix)", _fullmatch(r"10\.\d{4,9}/\S+")
+    ),
+    ("clinical_reports", "nct_id"): _list_of(
+        lambda v: REGISTRY_ID_RE.fullmatch(v) is not None, f"registry ids ({REGISTRY_ID_HELP})"
+    ),
     ("clinical_reports", "source_url"): URL_RULE,
     ("clinical_reports", "diseases"): CellRule(
-        "must be CODE:n pairs separated by ';' (e.g. 'SLE:8;SSc:4'), each code once, codes "
-        + DISEASES.listing(), _diseases_ok),
+        "must be CODE:n pairs separated by ';' (e.g. 'SLE:8;SSc:4'), each code once, codes " + DISEASES.listing(),
+        _diseases_ok,
+    ),
     ("clinical_reports", "costim_domain"): _list_of(bool, "domains, e.g. 'CD28;4-1BB'"),
     ("clinical_reports", "follow_up_months"): CellRule(
-        "must be months >= 0 with at most 1 decimal (convert days /30.44, weeks /4.35)", _follow_up_ok),
-    ("clinical_reports", "overlap_group"): CellRule("must be a lower-case key such as 'erlangen-cd19'",
-                                                    _fullmatch(r"[a-z0-9][a-z0-9-]*")),
+        "must be months >= 0 with at most 1 decimal (convert days /30.44, weeks /4.35)", _follow_up_ok
+    ),
+    ("clinical_reports", "overlap_group"): CellRule(
+        "must be a lower-case key such as 'erlangen-cd19'", _fullmatch(r"[a-z0-9][a-z0-9-]*")
+    ),
     ("trials", "registry_id"): REGISTRY_ID_RULE,
     ("trials", "countries"): _list_of(bool, "English country names"),
     ("trials", "conditions"): _list_of(bool, "conditions as registered"),
-    ("trials", "targets"): _list_of(_fullmatch(r"[A-Za-z0-9-]+(?:/[A-Za-z0-9-]+)*"),
-                                    "targets such as CD19, BCMA, CD19/BCMA"),
+    ("trials", "targets"): _list_of(
+        _fullmatch(r"[A-Za-z0-9-]+(?:/[A-Za-z0-9-]+)*"), "targets such as CD19, BCMA, CD19/BCMA"
+    ),
     ("trials", "start_date"): CellRule("must be YYYY-MM or YYYY-MM-DD", _date_ok),
-    ("trials", "min_age"): CellRule("must be as registered, e.g. '18 Years', '6 Months'",
-                                    _fullmatch(r"\d+ (Years?|Months?|Weeks?|Days?)")),
+    ("trials", "min_age"): CellRule(
+        "must be as registered, e.g. '18 Years', '6 Months'", _fullmatch(r"\d+ (Years?|Months?|Weeks?|Days?)")
+    ),
     ("trials", "source_url"): URL_RULE,
 }
 
@@ -225,13 +237,21 @@ def _gt(df: pd.DataFrame, a: str, b: str) -> pd.Series:
 
 
 def _le_rule(a: str, b: str) -> RowRule:
-    return RowRule(f"{a}<={b}", a, lambda df: _gt(df, a, b),
-                   lambda row: f"must be <= {b} ({row[b]}); check both counts against the source")
+    return RowRule(
+        f"{a}<={b}",
+        a,
+        lambda df: _gt(df, a, b),
+        lambda row: f"must be <= {b} ({row[b]}); check both counts against the source",
+    )
 
 
 def _needs_rule(a: str, b: str, what: str) -> RowRule:
-    return RowRule(f"{a} needs {b}", a, lambda df: (df[a].notna() & df[b].isna()).astype(bool),
-                   lambda row: f"is given but {b} is empty; {what}")
+    return RowRule(
+        f"{a} needs {b}",
+        a,
+        lambda df: (df[a].notna() & df[b].isna()).astype(bool),
+        lambda row: f"is given but {b} is empty; {what}",
+    )
 
 
 def _disease_sum(cell: object) -> object:
@@ -258,31 +278,48 @@ def _grade_rules(prefix: str) -> tuple[RowRule, ...]:
     n, grade, g3 = f"{prefix}_n", f"{prefix}_max_grade", f"{prefix}_grade3plus_n"
     return (
         _le_rule(g3, n),
-        RowRule(f"{grade} vs {n}", grade,
-                lambda df: (((df[grade] == 0) & (df[n] > 0)) | ((df[grade] > 0) & (df[n] == 0)))
-                .fillna(False).astype(bool),
-                lambda row: f"must be 0 exactly when {n} is 0 ({n} = {row[n]})"),
-        RowRule(f"{grade} vs {g3}", grade,
-                lambda df: (((df[grade] >= 3) & (df[g3] == 0)) | ((df[grade] < 3) & (df[g3] > 0)))
-                .fillna(False).astype(bool),
-                lambda row: f"must be >= 3 exactly when {g3} > 0 ({g3} = {row[g3]})"),
+        RowRule(
+            f"{grade} vs {n}",
+            grade,
+            lambda df: (((df[grade] == 0) & (df[n] > 0)) | ((df[grade] > 0) & (df[n] == 0))).fillna(False).astype(bool),
+            lambda row: f"must be 0 exactly when {n} is 0 ({n} = {row[n]})",
+        ),
+        RowRule(
+            f"{grade} vs {g3}",
+            grade,
+            lambda df: (
+                (((df[grade] >= 3) & (df[g3] == 0)) | ((df[grade] < 3) & (df[g3] > 0))).fillna(False).astype(bool)
+            ),
+            lambda row: f"must be >= 3 exactly when {g3} > 0 ({g3} = {row[g3]})",
+        ),
     )
 
 
 CLINICAL_ROW_RULES: tuple[RowRule, ...] = (
-    RowRule("diseases sum", "diseases", _diseases_sum_bad,
-            lambda row: f"counts must add up to n_patients ({row['n_patients']})"),
-    RowRule("report_type size", "report_type", _type_size_bad,
-            lambda row: f"does not fit n_patients ({row['n_patients']}): 'case report' is 1 patient, "
-                        "'case series' 2 or more"),
+    RowRule(
+        "diseases sum",
+        "diseases",
+        _diseases_sum_bad,
+        lambda row: f"counts must add up to n_patients ({row['n_patients']})",
+    ),
+    RowRule(
+        "report_type size",
+        "report_type",
+        _type_size_bad,
+        lambda row: (
+            f"does not fit n_patients ({row['n_patients']}): 'case report' is 1 patient, 'case series' 2 or more"
+        ),
+    ),
     _le_rule("efficacy_n_responding", "efficacy_n_evaluable"),
     _le_rule("dfr_n", "dfr_N"),
     _le_rule("crs_n", "crs_N"),
     _le_rule("icans_n", "icans_N"),
     *_grade_rules("crs"),
     *_grade_rules("icans"),
-    *(_le_rule(col, "n_patients") for col in
-      ("efficacy_n_evaluable", "dfr_N", "crs_N", "icans_N", "serious_infections_n")),
+    *(
+        _le_rule(col, "n_patients")
+        for col in ("efficacy_n_evaluable", "dfr_N", "crs_N", "icans_N", "serious_infections_n")
+    ),
     # a count without its denominator is allowed (sources often omit it; never guessed),
     # but a responder count must say what response it counts
     _needs_rule("efficacy_n_responding", "efficacy_measure", "name the response measure"),
@@ -302,8 +339,12 @@ def _paediatric_bad(df: pd.DataFrame) -> pd.Series:
 
 
 TRIAL_ROW_RULES: tuple[RowRule, ...] = (
-    RowRule("paediatric vs min_age", "paediatric_eligible", _paediatric_bad,
-            lambda row: f"does not fit min_age '{row['min_age']}': 'yes' exactly when the minimum age is < 18"),
+    RowRule(
+        "paediatric vs min_age",
+        "paediatric_eligible",
+        _paediatric_bad,
+        lambda row: f"does not fit min_age '{row['min_age']}': 'yes' exactly when the minimum age is < 18",
+    ),
 )
 
 # ---------------------------------------------------------------- reading
@@ -332,22 +373,29 @@ def read_raw_csv(path: Path, columns: Sequence[str]) -> pd.DataFrame:
                 raise SchemaError(f"{name}: the file is empty; write the header row:\n{','.join(columns)}")
             problems = _header_problems([h.strip() for h in header], columns)
             if problems:
-                raise SchemaError(f"{name}, line 1 (header): " + "; ".join(problems)
-                                  + f". The header must be exactly:\n{','.join(columns)}")
+                raise SchemaError(
+                    f"{name}, line 1 (header): "
+                    + "; ".join(problems)
+                    + f". The header must be exactly:\n{','.join(columns)}"
+                )
             records, lines, ragged = [], [], []
             next_line = reader.line_num + 1
             for record in reader:
                 if any(cell.strip() for cell in record):
                     if len(record) != len(columns):
-                        ragged.append(f"  - {name}, line {next_line}: {len(record)} fields instead of "
-                                      f"{len(columns)}; quote values that contain a comma")
+                        ragged.append(
+                            f"  - {name}, line {next_line}: {len(record)} fields instead of "
+                            f"{len(columns)}; quote values that contain a comma"
+                        )
                     else:
                         records.append([cell.strip() for cell in record])
                         lines.append(next_line)
                 next_line = reader.line_num + 1
     except FileNotFoundError as exc:
-        raise IngestError(f"{name}: file not found; create it (header row as in "
-                          "seeds/evidence/schema.yaml) or pass the path of the table") from exc
+        raise IngestError(
+            f"{name}: file not found; create it (header row as in "
+            "seeds/evidence/schema.yaml) or pass the path of the table"
+        ) from exc
     except UnicodeDecodeError as exc:
         raise IngestError(f"{name}: not UTF-8 ({exc.reason} at byte {exc.start}); save the file as UTF-8") from exc
     except csv.Error as exc:
@@ -426,11 +474,15 @@ def _typed(raw: pd.DataFrame, specs: Sequence[ColumnSpec]) -> pd.DataFrame:
     return typed
 
 
-def _row_messages(failures: pd.DataFrame, rules: Sequence[RowRule],
-                  typed: pd.DataFrame) -> list[tuple[int, str, str]]:
+def _row_messages(failures: pd.DataFrame, rules: Sequence[RowRule], typed: pd.DataFrame) -> list[tuple[int, str, str]]:
     by_id = {rule.rule_id: rule for rule in rules}
-    seen = sorted({(int(r.index), str(r.check)) for r in failures.itertuples(index=False)
-                   if not pd.isna(r.index) and str(r.check) in by_id})
+    seen = sorted(
+        {
+            (int(r.index), str(r.check))
+            for r in failures.itertuples(index=False)
+            if not pd.isna(r.index) and str(r.check) in by_id
+        }
+    )
     out = []
     for line, rule_id in seen:
         rule = by_id[rule_id]
@@ -439,8 +491,9 @@ def _row_messages(failures: pd.DataFrame, rules: Sequence[RowRule],
     return out
 
 
-def validate_table(raw: pd.DataFrame, specs: Sequence[ColumnSpec], rules: Sequence[RowRule],
-                   source: str) -> pd.DataFrame:
+def validate_table(
+    raw: pd.DataFrame, specs: Sequence[ColumnSpec], rules: Sequence[RowRule], source: str
+) -> pd.DataFrame:
     """Validate a raw string frame (index = line numbers); return it typed or raise SchemaError."""
     cell_failures = _failures(_cell_schema(specs), raw)
     typed = _typed(_blank_failed_cells(raw, cell_failures), specs)
@@ -458,8 +511,7 @@ def validate_table(raw: pd.DataFrame, specs: Sequence[ColumnSpec], rules: Sequen
     return typed.sort_values(key, kind="stable").reset_index(drop=True)
 
 
-def _load(path: Path | str | None, default: str, specs: Sequence[ColumnSpec],
-          rules: Sequence[RowRule]) -> pd.DataFrame:
+def _load(path: Path | str | None, default: str, specs: Sequence[ColumnSpec], rules: Sequence[RowRule]) -> pd.DataFrame:
     file = Path(path) if path is not None else EVIDENCE_DIR / default
     raw = read_raw_csv(file, [spec.name for spec in specs])
     return validate_table(raw, specs, rules, display_path(file))
@@ -475,8 +527,19 @@ def load_trials(path: Path | str | None = None) -> pd.DataFrame:
     return _load(path, "trials.csv", TRIAL_SPECS, TRIAL_ROW_RULES)
 
 
-PUBLISHED_COLUMNS = ("source", "short_citation", "citation", "doi", "url", "measure", "label", "k", "n",
-                     "read_from", "note")
+PUBLISHED_COLUMNS = (
+    "source",
+    "short_citation",
+    "citation",
+    "doi",
+    "url",
+    "measure",
+    "label",
+    "k",
+    "n",
+    "read_from",
+    "note",
+)
 
 
 def load_published_landscapes(path: Path | str | None = None) -> pd.DataFrame:
@@ -511,14 +574,16 @@ def validate_trials(df: pd.DataFrame, source: str = "trials table") -> pd.DataFr
 def explode_diseases(df: pd.DataFrame) -> pd.DataFrame:
     """Long table (report_id, disease, n), one row per disease of each report, sorted."""
     rows = []
-    for report_id, cell in zip(df["report_id"], df["diseases"]):
+    for report_id, cell in zip(df["report_id"], df["diseases"], strict=True):
         if pd.isna(cell):
             continue
         try:
             rows += [(report_id, code, n) for code, n in parse_diseases(str(cell))]
         except ValueError as exc:
-            raise SchemaError(f"report {report_id}: diseases {cell!r} ({exc}); "
-                              "load the table with load_clinical_reports to see every problem") from exc
+            raise SchemaError(
+                f"report {report_id}: diseases {cell!r} ({exc}); "
+                "load the table with load_clinical_reports to see every problem"
+            ) from exc
     long = pd.DataFrame(rows, columns=["report_id", "disease", "n"])
     long = long.astype({"report_id": "string", "disease": "string", "n": "Int64"})
     return long.sort_values(["report_id", "disease"], kind="stable").reset_index(drop=True)

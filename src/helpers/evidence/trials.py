@@ -19,8 +19,17 @@ from helpers.evidence.tables import load_trials
 from helpers.sources.registry import read_registry_exports
 
 REGISTRY_FIELDS = (
-    "title", "status", "phase", "sponsor", "sponsor_type", "countries", "conditions",
-    "start_date", "enrollment", "min_age", "paediatric_eligible",
+    "title",
+    "status",
+    "phase",
+    "sponsor",
+    "sponsor_type",
+    "countries",
+    "conditions",
+    "start_date",
+    "enrollment",
+    "min_age",
+    "paediatric_eligible",
 )
 CURATED_FIELDS = ("diseases", "targets", "cell_type", "cell_source", "product")
 AUDIT_COLUMNS = ("registry_id", "field", "old", "new", "source_file", "change")
@@ -51,12 +60,13 @@ def current_trials(registry_folder: Path | str, curated: Path | str | None = Non
     return CurrentTrials(trials, audit, manifest)
 
 
-
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise SchemaError(f"{what} lacks column(s) {', '.join(missing)}; "
-                          f"pass a frame from {'load_trials' if what == 'curated' else 'read_ctgov_*'}")
+        raise SchemaError(
+            f"{what} lacks column(s) {', '.join(missing)}; "
+            f"pass a frame from {'load_trials' if what == 'curated' else 'read_ctgov_*'}"
+        )
 
 
 def _one_per_trial(imported: pd.DataFrame) -> pd.DataFrame:
@@ -66,8 +76,9 @@ def _one_per_trial(imported: pd.DataFrame) -> pd.DataFrame:
         facts = group[list(TRIAL_COLUMNS)].astype("string").fillna("")
         if len(facts.drop_duplicates()) > 1:
             files = ", ".join(sorted(group["source_file"].astype(str)))
-            raise IngestError(f"{registry_id} differs between exports ({files}); "
-                              "keep only the newest export in the folder")
+            raise IngestError(
+                f"{registry_id} differs between exports ({files}); keep only the newest export in the folder"
+            )
     return imported.drop_duplicates("registry_id", keep="first").reset_index(drop=True)
 
 
@@ -109,8 +120,16 @@ def merge_trials(curated: pd.DataFrame, imported: pd.DataFrame) -> tuple[pd.Data
             fresh = registry.loc[row["registry_id"]]
             for field in REGISTRY_FIELDS:
                 if not pd.isna(fresh[field]) and not _same(field, row[field], fresh[field]):
-                    audit.append((row["registry_id"], field, _text(row[field]), _text(fresh[field]),
-                                  fresh["source_file"], "updated"))
+                    audit.append(
+                        (
+                            row["registry_id"],
+                            field,
+                            _text(row[field]),
+                            _text(fresh[field]),
+                            fresh["source_file"],
+                            "updated",
+                        )
+                    )
                     row[field] = fresh[field]
         rows.append(row)
     known = set(curated["registry_id"])
@@ -119,11 +138,17 @@ def merge_trials(curated: pd.DataFrame, imported: pd.DataFrame) -> tuple[pd.Data
             continue
         rows.append({c: fresh[c] for c in TRIAL_COLUMNS})
         audit.append((registry_id, "registry_id", pd.NA, registry_id, fresh["source_file"], "added"))
-        audit += [(registry_id, f, pd.NA, _text(fresh[f]), fresh["source_file"], "derived")
-                  for f in CURATED_FIELDS if not pd.isna(fresh[f])]
+        audit += [
+            (registry_id, f, pd.NA, _text(fresh[f]), fresh["source_file"], "derived")
+            for f in CURATED_FIELDS
+            if not pd.isna(fresh[f])
+        ]
     audit_frame = pd.DataFrame(audit, columns=list(AUDIT_COLUMNS), dtype="string")
     rank = audit_frame["change"].map(CHANGE_ORDER)
-    audit_frame = (audit_frame.assign(_rank=rank)
-                   .sort_values(["registry_id", "_rank", "field"], kind="stable")
-                   .drop(columns="_rank").reset_index(drop=True))
+    audit_frame = (
+        audit_frame.assign(_rank=rank)
+        .sort_values(["registry_id", "_rank", "field"], kind="stable")
+        .drop(columns="_rank")
+        .reset_index(drop=True)
+    )
     return _typed_trials(rows), audit_frame

@@ -14,8 +14,20 @@ from helpers.core.models import Document
 TITLE_MATCH = 95  # rapidfuzz token_sort_ratio at or above which two titles are one document
 # Fields shown as the "metadata completeness" of a document, in display order.
 COMPLETENESS_FIELDS = (
-    "title", "authors", "journal", "year", "doi", "pmid", "pmcid", "article_type", "abstract", "keywords",
-    "conflict_of_interest", "licence", "figures", "references",
+    "title",
+    "authors",
+    "journal",
+    "year",
+    "doi",
+    "pmid",
+    "pmcid",
+    "article_type",
+    "abstract",
+    "keywords",
+    "conflict_of_interest",
+    "licence",
+    "figures",
+    "references",
 )
 
 
@@ -93,14 +105,29 @@ def documents_table(documents: list[Document]) -> pd.DataFrame:
     """One row per document: citation label, bibliographic fields, counts and identifiers."""
     rows = []
     for d in documents:
-        rows.append({
-            "id": d.id, "citation": short_citation(d), "format": d.format, "article_type": d.article_type,
-            "title": d.title, "journal": d.journal, "year": d.year, "date": d.date, "doi": d.doi, "pmid": d.pmid,
-            "pmcid": d.pmcid, "n_authors": len(d.authors), "authors_complete": d.authors_complete,
-            "n_keywords": len(d.keywords), "n_figures": len(d.figures), "n_references": len(d.references),
-            "curated_fields": ", ".join(d.curated_fields), "source_file": d.source_file,
-            "identifiers": identifiers(d),
-        })
+        rows.append(
+            {
+                "id": d.id,
+                "citation": short_citation(d),
+                "format": d.format,
+                "article_type": d.article_type,
+                "title": d.title,
+                "journal": d.journal,
+                "year": d.year,
+                "date": d.date,
+                "doi": d.doi,
+                "pmid": d.pmid,
+                "pmcid": d.pmcid,
+                "n_authors": len(d.authors),
+                "authors_complete": d.authors_complete,
+                "n_keywords": len(d.keywords),
+                "n_figures": len(d.figures),
+                "n_references": len(d.references),
+                "curated_fields": ", ".join(d.curated_fields),
+                "source_file": d.source_file,
+                "identifiers": identifiers(d),
+            }
+        )
     df = pd.DataFrame(rows)
     if not df.empty:
         df["year"] = df["year"].astype("Int64")
@@ -161,10 +188,14 @@ def manifest_table(manifest) -> pd.DataFrame:
 def status_summary(manifest: pd.DataFrame) -> pd.DataFrame:
     """Inputs found -> parsed / skipped / error, and the documents they yielded."""
     counts = manifest["status"].value_counts() if not manifest.empty else pd.Series(dtype=int)
-    return pd.DataFrame([{
-        "inputs found": len(manifest),
-        "parsed": int(counts.get("parsed", 0)),
-        "skipped": int(counts.get("skipped", 0)),
-        "errors": int(counts.get("error", 0)),
-        "documents": int(manifest["documents"].sum()) if not manifest.empty else 0,
-    }])
+    return pd.DataFrame(
+        [
+            {
+                "inputs found": len(manifest),
+                "parsed": int(counts.get("parsed", 0)),
+                "skipped": int(counts.get("skipped", 0)),
+                "errors": int(counts.get("error", 0)),
+                "documents": int(manifest["documents"].sum()) if not manifest.empty else 0,
+            }
+        ]
+    )

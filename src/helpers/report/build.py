@@ -44,6 +44,7 @@ class Job:
 
     @property
     def key(self) -> str:
+        """The page path as a flat file name, used to name its cache and executed notebook."""
         return self.page.replace("/", "__").removesuffix(".html")
 
 
@@ -66,6 +67,7 @@ class Outcome:
 
 
 # ---------------------------------------------------------------- notebook metadata (no nbformat)
+
 
 def discover(folder: Path = NOTEBOOKS) -> list[Path]:
     """Notebooks in run order (numbered file names)."""
@@ -145,14 +147,24 @@ def jobs_for(notebooks: list[Path], work_dir: Path | None = None) -> list[Job]:
         depends = tuple(meta.get("depends", Job.depends))
         if meta.get("per") == "disease":
             for params, label, summary in _disease_sets(work_dir):
-                jobs.append(Job(nb_path, f"diseases/{params['disease']}.html", f"{label}: CAR-T evidence",
-                                params, depends, "diseases", summary))
+                jobs.append(
+                    Job(
+                        nb_path,
+                        f"diseases/{params['disease']}.html",
+                        f"{label}: CAR-T evidence",
+                        params,
+                        depends,
+                        "diseases",
+                        summary,
+                    )
+                )
         else:
             jobs.append(Job(nb_path, f"{nb_path.stem}.html", title, {}, depends))
     return jobs
 
 
 # ---------------------------------------------------------------- fingerprints and cache
+
 
 def fingerprint(job: Job, code: str, inputs: dict[str, str]) -> str:
     """What decides a page: the code, the job, the notebook's bytes and the inputs it reads."""
@@ -161,8 +173,10 @@ def fingerprint(job: Job, code: str, inputs: dict[str, str]) -> str:
     update_with_paths(h, [job.notebook])
     for group in sorted(set(job.depends) | set(ALWAYS_READ)):
         if group not in inputs:
-            raise BuildError(f"{display_path(job.notebook)}: metadata workbook.depends names '{group}'; "
-                             f"use input groups: {', '.join(sorted(inputs))}")
+            raise BuildError(
+                f"{display_path(job.notebook)}: metadata workbook.depends names '{group}'; "
+                f"use input groups: {', '.join(sorted(inputs))}"
+            )
         h.update(f"{group}={inputs[group]}".encode())
     return h.hexdigest()
 
@@ -177,6 +191,7 @@ def _cached(work_dir: Path, job: Job, fp: str) -> bool:
 
 
 # ---------------------------------------------------------------- execution (worker side)
+
 
 def clean(nb, title: str):
     """Drop run-specific metadata so the same inputs give the same bytes."""
@@ -214,14 +229,21 @@ def execute(job: Job, out_path: Path, outputs: Path | None = None):
     try:
         with tempfile.TemporaryDirectory(prefix="wb-kernel-") as sockets:
             papermill.execute_notebook(
-                str(job.notebook), str(out_path), kernel_name=KERNEL,
+                str(job.notebook),
+                str(out_path),
+                kernel_name=KERNEL,
                 parameters={**job.parameters, **({"output_dir": str(outputs)} if outputs else {})} or None,
-                cwd=str(job.notebook.parent), progress_bar=False, log_output=False, record_timing=False,
-                kernel_manager_class=QuietKernelManager, config=kernel_config(Path(sockets)),
+                cwd=str(job.notebook.parent),
+                progress_bar=False,
+                log_output=False,
+                record_timing=False,
+                kernel_manager_class=QuietKernelManager,
+                config=kernel_config(Path(sockets)),
             )
     except papermill.PapermillExecutionError as exc:
         raise BuildError(
-            f"{display_path(job.notebook)}{_param_text(job)} failed in cell {exc.exec_count} ({exc.ename}: {exc.evalue}); "
+            f"{display_path(job.notebook)}{_param_text(job)} failed in cell {exc.exec_count} "
+            f"({exc.ename}: {exc.evalue}); "
             f"the executed notebook with the error is kept at {display_path(out_path)}"
         ) from None
     nb = clean(nbformat.read(out_path, as_version=4), job.title)
@@ -234,11 +256,14 @@ def _param_text(job: Job) -> str:
 
 
 def footer_html(job: Job, root_prefix: str) -> str:
+    """The page footer: notebook, its parameters, data snapshot, helpers version and a link home."""
     from helpers.report.tables import cell_text
 
     params = {**declared_parameters(job.notebook), **job.parameters}
-    shown = ", ".join(f"<code>{html.escape(k)}={html.escape(cell_text(v) if v != [] else '[]')}</code>"
-                      for k, v in sorted(params.items()))
+    shown = ", ".join(
+        f"<code>{html.escape(k)}={html.escape(cell_text(v) if v != [] else '[]')}</code>"
+        for k, v in sorted(params.items())
+    )
     return (
         f"Notebook <code>{html.escape(display_path(job.notebook))}</code> · parameters: {shown or 'none'} · "
         f"data snapshot <code>{SNAPSHOT_MARK}</code> · helpers {html.escape(__version__)} · "
@@ -256,8 +281,12 @@ def to_html(nb, job: Job) -> str:
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     resources = {
-        "workbook_css": CSS, "workbook_js": SORT_JS, "workbook_csp": csp(), "workbook_title": job.title,
-        "workbook_root": root_prefix, "workbook_footer": footer_html(job, root_prefix),
+        "workbook_css": CSS,
+        "workbook_js": SORT_JS,
+        "workbook_csp": csp(),
+        "workbook_title": job.title,
+        "workbook_root": root_prefix,
+        "workbook_footer": footer_html(job, root_prefix),
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     return body
@@ -279,6 +308,7 @@ def run_job(job: Job, work_dir: Path, fp: str) -> str:
 
 # ---------------------------------------------------------------- the site
 
+
 def index_html(outcomes: list[Outcome]) -> str:
     """The site's front page: every notebook page and every disease page, with one line each."""
 
@@ -286,35 +316,41 @@ def index_html(outcomes: list[Outcome]) -> str:
         return "".join(
             f'<li><a href="{html.escape(o.job.page)}">{html.escape(o.job.title)}</a>'
             f'<div class="desc">{html.escape(o.description)}</div></li>'
-            for o in outcomes if o.job.group == group
+            for o in outcomes
+            if o.job.group == group
         )
 
     diseases = items("diseases")
     disease_block = f"<h2>Reports per disease</h2><ul>{diseases}</ul>" if diseases else ""
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{csp()}\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1.0\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{csp()}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1.0">'
         f"<title>CAR-T evidence workbook</title><style>{CSS}</style></head><body>"
-        "<nav class=\"wb-nav\"><a href=\"index.html\">CAR-T evidence workbook</a></nav>"
-        "<div class=\"wb-index\"><h1>CAR-T cell therapy in autoimmune rheumatic diseases: evidence workbook</h1>"
+        '<nav class="wb-nav"><a href="index.html">CAR-T evidence workbook</a></nav>'
+        '<div class="wb-index"><h1>CAR-T cell therapy in autoimmune rheumatic diseases: evidence workbook</h1>'
         "<p>Reports built from the shipped seeds and curated tables. Each page shows the parameters and data "
-        "snapshot it was built from. Every figure is also under <a href=\"figures/\">figures/</a> (SVG and PNG) and "
-        "every table under <a href=\"data/\">data/</a> (CSV).</p>"
+        'snapshot it was built from. Every figure is also under <a href="figures/">figures/</a> (SVG and PNG) and '
+        'every table under <a href="data/">data/</a> (CSV).</p>'
         f"<h2>Notebook reports</h2><ul>{items('notebooks')}</ul>{disease_block}"
-        f"<p class=\"desc\">Data snapshot <code>{SNAPSHOT_MARK}</code> · helpers {html.escape(__version__)}</p>"
+        f'<p class="desc">Data snapshot <code>{SNAPSHOT_MARK}</code> · helpers {html.escape(__version__)}</p>'
         "</div></body></html>\n"
     )
 
 
 def listing_html(folder: Path, title: str) -> str:
     """A static index of a folder's files (figures/, data/) so links resolve offline without a server listing."""
-    links = "".join(f'<li><a href="{html.escape(p.name)}">{html.escape(p.name)}</a></li>'
-                    for p in sorted(folder.iterdir()) if p.name != "index.html")
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<meta http-equiv=\"Content-Security-Policy\" content=\"{csp()}\"><title>{html.escape(title)}</title>"
-            f"<style>{CSS}</style></head><body><nav class=\"wb-nav\"><a href=\"../index.html\">CAR-T evidence workbook</a>"
-            f"</nav><div class=\"wb-index\"><h1>{html.escape(title)}</h1><ul>{links}</ul></div></body></html>\n")
+    links = "".join(
+        f'<li><a href="{html.escape(p.name)}">{html.escape(p.name)}</a></li>'
+        for p in sorted(folder.iterdir())
+        if p.name != "index.html"
+    )
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{csp()}"><title>{html.escape(title)}</title>'
+        f'<style>{CSS}</style></head><body><nav class="wb-nav"><a href="../index.html">CAR-T evidence workbook</a>'
+        f'</nav><div class="wb-index"><h1>{html.escape(title)}</h1><ul>{links}</ul></div></body></html>\n'
+    )
 
 
 def _publish(outcomes: list[Outcome], work_dir: Path, out_dir: Path, snapshot: str) -> list[Path]:
@@ -356,8 +392,13 @@ def _progress(total: int):
     return tqdm(total=total, desc="notebooks", unit="nb", file=sys.stderr)
 
 
-def build(out_dir: Path = REPORTS, work_dir: Path | None = None, notebooks: list[Path] | None = None,
-          jobs: int | None = None, force: bool = False) -> BuildReport:
+def build(
+    out_dir: Path = REPORTS,
+    work_dir: Path | None = None,
+    notebooks: list[Path] | None = None,
+    jobs: int | None = None,
+    force: bool = False,
+) -> BuildReport:
     """Execute what changed (in parallel), reuse the rest, and write the site into out_dir."""
     work_dir = (work_dir or ROOT / "build").resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -374,8 +415,10 @@ def build(out_dir: Path = REPORTS, work_dir: Path | None = None, notebooks: list
 
         load_snapshot()  # once here, so the notebooks running in parallel all find it in the disk cache
         _run_all(todo, work_dir, fps, jobs)
-    outcomes = [Outcome(j, j.key in ran, (_cache_dir(work_dir, j) / "description.txt").read_text(encoding="utf-8"))
-                for j in planned]
+    outcomes = [
+        Outcome(j, j.key in ran, (_cache_dir(work_dir, j) / "description.txt").read_text(encoding="utf-8"))
+        for j in planned
+    ]
     written = _publish(outcomes, work_dir, out_dir, snapshot_id(inputs))
     return BuildReport(written, sorted(ran), sorted(j.key for j in planned if j.key not in ran))
 
@@ -395,8 +438,11 @@ def _run_all(todo: list[Job], work_dir: Path, fps: dict[str, str], jobs: int | N
                         other.cancel()
                     if bar:
                         bar.close()
-                    raise exc if isinstance(exc, BuildError) else BuildError(
-                        f"{display_path(futures[fut].notebook)}: {exc.__class__.__name__}: {exc}") from None
+                    raise (
+                        exc
+                        if isinstance(exc, BuildError)
+                        else BuildError(f"{display_path(futures[fut].notebook)}: {exc.__class__.__name__}: {exc}")
+                    ) from None
                 if bar:
                     bar.update(1)
     if bar:

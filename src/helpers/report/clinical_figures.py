@@ -15,16 +15,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon
 from matplotlib.ticker import PercentFormatter
 
-from helpers.synthesis import clinical
 from helpers.core.codes import REPORT_TYPES
 from helpers.report.figures import PALETTE, styled
+from helpers.synthesis import clinical
 
-TYPE_COLOURS = {
-    "case report": PALETTE[5], "case series": PALETTE[1], "phase 1": PALETTE[0], "phase 1/2": PALETTE[4],
-    "phase 2": PALETTE[2], "conference abstract": PALETTE[6],
-}
-TOX_NAMES = {"CRS": "CRS (cytokine release syndrome)",
-             "ICANS": "ICANS (immune effector cell-associated neurotoxicity)"}
+# one colour per report type, in the order of seeds/evidence/schema.yaml
+TYPE_COLOURS = dict(zip(REPORT_TYPES.codes, [PALETTE[i] for i in (5, 1, 0, 4, 2, 6)], strict=True))
+TOX_NAMES = {"CRS": "CRS (cytokine release syndrome)", "ICANS": "ICANS (immune effector cell-associated neurotoxicity)"}
 ANY_COLOUR, SEVERE_COLOUR, MUTED = PALETTE[0], PALETTE[3], "#8a8a8a"
 N_X, PCT_X = 1.03, 1.11  # forest: columns of n/N and % (CI), in axes fractions
 MAX_BUBBLE_AREA = 1800.0  # pt², the largest cell
@@ -72,14 +69,29 @@ def evidence_map(table: pd.DataFrame, title: str = "Evidence map: patients by di
 
     for rtype in [t for t in REPORT_TYPES if t in set(table["dominant_report_type"])]:
         part = table[table["dominant_report_type"] == rtype]
-        ax.scatter([targets.index(t) for t in part["target"]], [diseases.index(d) for d in part["disease"]],
-                   s=[area(n) for n in part["patients"]], color=_type_colour(rtype), alpha=0.85,
-                   edgecolors="white", linewidths=0.8, zorder=3, gid=f"bubble:{rtype}")
+        ax.scatter(
+            [targets.index(t) for t in part["target"]],
+            [diseases.index(d) for d in part["disease"]],
+            s=[area(n) for n in part["patients"]],
+            color=_type_colour(rtype),
+            alpha=0.85,
+            edgecolors="white",
+            linewidths=0.8,
+            zorder=3,
+            gid=f"bubble:{rtype}",
+        )
     for r in table.itertuples(index=False):
         radius = math.sqrt(area(r.patients) / math.pi)
-        ax.annotate(f"{_plural(r.patients, 'patient')} · {_plural(r.reports, 'report')}",
-                    (targets.index(r.target), diseases.index(r.disease)), xytext=(0, -(radius + 3)),
-                    textcoords="offset points", ha="center", va="top", fontsize=8, color="#333333")
+        ax.annotate(
+            f"{_plural(r.patients, 'patient')} · {_plural(r.reports, 'report')}",
+            (targets.index(r.target), diseases.index(r.disease)),
+            xytext=(0, -(radius + 3)),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+            fontsize=8,
+            color="#333333",
+        )
     ax.set_xticks(range(len(targets)), labels=targets)
     ax.set_yticks(range(len(diseases)), labels=diseases)
     ax.set_xlim(-0.6, len(targets) - 0.4)
@@ -91,20 +103,49 @@ def evidence_map(table: pd.DataFrame, title: str = "Evidence map: patients by di
     ax.tick_params(length=0)
     for side in ax.spines.values():
         side.set_visible(False)
-    colour_handles = [Line2D([], [], marker="o", linestyle="", markersize=9, color=_type_colour(t), label=t)
-                      for t in REPORT_TYPES if t in set(table["dominant_report_type"])]
-    size_handles = [Line2D([], [], marker="o", linestyle="", color="#bbbbbb", markersize=math.sqrt(area(v)),
-                           label=_plural(v, "patient")) for v in _nice_sizes(top)]
-    first = ax.legend(handles=colour_handles, title="dominant report type", loc="upper left",
-                      bbox_to_anchor=(1.02, 1.0), frameon=False, alignment="left")
+    colour_handles = [
+        Line2D([], [], marker="o", linestyle="", markersize=9, color=_type_colour(t), label=t)
+        for t in REPORT_TYPES
+        if t in set(table["dominant_report_type"])
+    ]
+    size_handles = [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            linestyle="",
+            color="#bbbbbb",
+            markersize=math.sqrt(area(v)),
+            label=_plural(v, "patient"),
+        )
+        for v in _nice_sizes(top)
+    ]
+    first = ax.legend(
+        handles=colour_handles,
+        title="dominant report type",
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        frameon=False,
+        alignment="left",
+    )
     ax.add_artist(first)
     first.set_clip_on(False)  # add_artist clips to the axes; this legend sits outside them
-    ax.legend(handles=size_handles, title="patients (area)", loc="lower left", bbox_to_anchor=(1.02, 0.0),
-              frameon=False, labelspacing=1.8, borderpad=1.0, handlelength=3.2, handletextpad=1.0,
-              alignment="left")
+    ax.legend(
+        handles=size_handles,
+        title="patients (area)",
+        loc="lower left",
+        bbox_to_anchor=(1.02, 0.0),
+        frameon=False,
+        labelspacing=1.8,
+        borderpad=1.0,
+        handlelength=3.2,
+        handletextpad=1.0,
+        alignment="left",
+    )
     ax.set_title(title, loc="left", pad=24)
-    fig.subplots_adjust(left=0.9 / width, right=1 - 2.3 / width, top=1 - 1.0 / fig.get_figheight(),
-                        bottom=0.5 / fig.get_figheight())
+    fig.subplots_adjust(
+        left=0.9 / width, right=1 - 2.3 / width, top=1 - 1.0 / fig.get_figheight(), bottom=0.5 / fig.get_figheight()
+    )
     return fig
 
 
@@ -126,6 +167,119 @@ def _pct_text(p: float, low: float, high: float) -> str:
     return f"{100 * p:.0f}% ({100 * low:.0f}–{100 * high:.0f})"
 
 
+def _forest_header_label(disease: str, measure: str) -> str:
+    """The bold label that opens a disease/measure group."""
+    name = clinical.disease_name(disease)
+    return f"{name if disease == clinical.MIXED else disease} · {measure}"
+
+
+def _forest_report(ax: plt.Axes, y: float, r: object) -> str:
+    """Draw one report's CI line, marker and n/N, % columns at height y; returns its row label."""
+    colour = _type_colour(r.report_type)
+    dropped = r.pool_status.startswith("not pooled: same cohort")
+    ax.plot([r.ci_low, r.ci_high], [y, y], color=colour, linewidth=1.4, zorder=2)
+    ax.plot(
+        [r.proportion],
+        [y],
+        marker="s",
+        markersize=7,
+        linestyle="",
+        zorder=3,
+        clip_on=False,
+        markerfacecolor="white" if dropped else colour,
+        markeredgecolor=colour,
+        markeredgewidth=1.4,
+        gid=f"report:{r.report_id}",
+    )
+    ax.text(
+        N_X,
+        y,
+        f"{r.responders}/{r.evaluable}",
+        transform=ax.get_yaxis_transform(),
+        va="center",
+        ha="left",
+        fontsize=8.5,
+    )
+    ax.text(
+        PCT_X,
+        y,
+        _pct_text(r.proportion, r.ci_low, r.ci_high),
+        transform=ax.get_yaxis_transform(),
+        va="center",
+        ha="left",
+        fontsize=8.5,
+    )
+    return f"{r.label}{'  †' if dropped else ''}"
+
+
+def _forest_pooled(ax: plt.Axes, y: float, p: object) -> str:
+    """Draw a pooled estimate's diamond and bold n/N, % columns at height y; returns its row label."""
+    h = 0.32
+    ax.add_patch(
+        Polygon(
+            [(p.ci_low, y), (p.estimate, y + h), (p.ci_high, y), (p.estimate, y - h)],
+            closed=True,
+            facecolor="#333333",
+            edgecolor="#333333",
+            zorder=3,
+            gid=f"pooled:{p.disease}|{p.measure}",
+        )
+    )
+    ax.text(
+        N_X,
+        y,
+        f"{p.responders}/{p.evaluable}",
+        transform=ax.get_yaxis_transform(),
+        va="center",
+        ha="left",
+        fontsize=8.5,
+        fontweight="bold",
+    )
+    ax.text(
+        PCT_X,
+        y,
+        _pct_text(p.estimate, p.ci_low, p.ci_high),
+        transform=ax.get_yaxis_transform(),
+        va="center",
+        ha="left",
+        fontsize=8.5,
+        fontweight="bold",
+    )
+    return f"Pooled, {p.reports} reports (I² {100 * p.i2:.0f}%)"
+
+
+def _forest_tick_labels(ax: plt.Axes, labels: list[tuple[float, str, str]]) -> None:
+    """Put the row labels on the y axis: group headers bold, pooled rows italic."""
+    ax.set_yticks([y for y, _, _ in labels], labels=[t for _, t, _ in labels])
+    for tick, (_, _, kind) in zip(ax.get_yticklabels(), labels, strict=True):
+        if kind == "header":
+            tick.set_fontweight("bold")
+            tick.set_color("#12395b")
+        elif kind == "pooled":
+            tick.set_fontstyle("italic")
+
+
+def _forest_legend_handles(eff: clinical.Efficacy) -> list[Line2D]:
+    """Legend entries for the report types shown, the same-cohort marker and the pooled diamond."""
+    types = [t for t in REPORT_TYPES if t in set(eff.reports["report_type"])]
+    handles = [Line2D([], [], marker="s", linestyle="-", color=_type_colour(t), label=t) for t in types]
+    if eff.reports["pool_status"].str.startswith("not pooled: same cohort").any():
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="s",
+                linestyle="-",
+                color=MUTED,
+                markerfacecolor="white",
+                label="† same cohort as another report here: left out of pooling",
+            )
+        )
+    if not eff.pooled.empty:
+        handles.append(Line2D([], [], marker="D", linestyle="", color="#333333", label="pooled (random effects, DL)"))
+    return handles
+
+
 @styled
 def forest(eff: clinical.Efficacy, title: str = "Response by disease and measure (95% Wilson CI)") -> plt.Figure:
     """Per-report response proportions with Wilson CIs, grouped by disease and measure, with a
@@ -139,44 +293,13 @@ def forest(eff: clinical.Efficacy, title: str = "Response by disease and measure
     labels = []
     for i, (kind, item) in enumerate(rows):
         y = -i
-        if kind == "gap":
-            continue
         if kind == "header":
-            disease, measure = item  # type: ignore[misc]
-            name = clinical.disease_name(disease)
-            labels.append((y, f"{name if disease == clinical.MIXED else disease} · {measure}", "header"))
-            continue
-        if kind == "report":
-            r = item
-            colour = _type_colour(r.report_type)
-            dropped = r.pool_status.startswith("not pooled: same cohort")
-            ax.plot([r.ci_low, r.ci_high], [y, y], color=colour, linewidth=1.4, zorder=2)
-            ax.plot([r.proportion], [y], marker="s", markersize=7, linestyle="", zorder=3, clip_on=False,
-                    markerfacecolor="white" if dropped else colour, markeredgecolor=colour, markeredgewidth=1.4,
-                    gid=f"report:{r.report_id}")
-            labels.append((y, f"{r.label}{'  †' if dropped else ''}", "report"))
-            ax.text(N_X, y, f"{r.responders}/{r.evaluable}", transform=ax.get_yaxis_transform(), va="center",
-                    ha="left", fontsize=8.5)
-            ax.text(PCT_X, y, _pct_text(r.proportion, r.ci_low, r.ci_high), transform=ax.get_yaxis_transform(),
-                    va="center", ha="left", fontsize=8.5)
-            continue
-        p = item
-        h = 0.32
-        ax.add_patch(Polygon([(p.ci_low, y), (p.estimate, y + h), (p.ci_high, y), (p.estimate, y - h)],
-                             closed=True, facecolor="#333333", edgecolor="#333333", zorder=3,
-                             gid=f"pooled:{p.disease}|{p.measure}"))
-        labels.append((y, f"Pooled, {p.reports} reports (I² {100 * p.i2:.0f}%)", "pooled"))
-        ax.text(N_X, y, f"{p.responders}/{p.evaluable}", transform=ax.get_yaxis_transform(), va="center",
-                ha="left", fontsize=8.5, fontweight="bold")
-        ax.text(PCT_X, y, _pct_text(p.estimate, p.ci_low, p.ci_high), transform=ax.get_yaxis_transform(),
-                va="center", ha="left", fontsize=8.5, fontweight="bold")
-    ax.set_yticks([y for y, _, _ in labels], labels=[t for _, t, _ in labels])
-    for tick, (_, _, kind) in zip(ax.get_yticklabels(), labels):
-        if kind == "header":
-            tick.set_fontweight("bold")
-            tick.set_color("#12395b")
+            labels.append((y, _forest_header_label(*item), kind))  # type: ignore[misc]
+        elif kind == "report":
+            labels.append((y, _forest_report(ax, y, item), kind))
         elif kind == "pooled":
-            tick.set_fontstyle("italic")
+            labels.append((y, _forest_pooled(ax, y, item), kind))
+    _forest_tick_labels(ax, labels)
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(-len(rows) + 0.4, 1.0)
     ax.set_xlim(0, 1.0)
@@ -186,14 +309,9 @@ def forest(eff: clinical.Efficacy, title: str = "Response by disease and measure
     ax.spines["left"].set_visible(False)
     ax.text(N_X, 0.6, "n/N", transform=ax.get_yaxis_transform(), ha="left", fontsize=8.5, fontweight="bold")
     ax.text(PCT_X, 0.6, "% (95% CI)", transform=ax.get_yaxis_transform(), ha="left", fontsize=8.5, fontweight="bold")
-    types = [t for t in REPORT_TYPES if t in set(eff.reports["report_type"])]
-    handles = [Line2D([], [], marker="s", linestyle="-", color=_type_colour(t), label=t) for t in types]
-    if eff.reports["pool_status"].str.startswith("not pooled: same cohort").any():
-        handles.append(Line2D([], [], marker="s", linestyle="-", color=MUTED, markerfacecolor="white",
-                              label="† same cohort as another report here: left out of pooling"))
-    if not eff.pooled.empty:
-        handles.append(Line2D([], [], marker="D", linestyle="", color="#333333", label="pooled (random effects, DL)"))
-    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False)
+    fig.legend(
+        handles=_forest_legend_handles(eff), loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False
+    )
     ax.set_title(title, loc="left")
     fig.subplots_adjust(left=0.22, right=0.76, bottom=1.15 / height, top=1 - 0.4 / height)
     return fig
@@ -209,21 +327,29 @@ def safety_bars(table: pd.DataFrame, title: str | None = None) -> plt.Figure:
     groups = list(dict.fromkeys(table[by]))
     fig, axes = plt.subplots(1, 2, figsize=(10.5, 0.62 * len(groups) + 1.5), sharey=True)
     bar_h = 0.36
-    for ax, tox in zip(axes, ("CRS", "ICANS")):
+    for ax, tox in zip(axes, ("CRS", "ICANS"), strict=True):
         for gi, group in enumerate(groups):
-            for offset, (grade, colour) in zip((-bar_h / 2, bar_h / 2),
-                                               (("any grade", ANY_COLOUR), ("grade ≥3", SEVERE_COLOUR))):
+            for offset, (grade, colour) in zip(
+                (-bar_h / 2, bar_h / 2), (("any grade", ANY_COLOUR), ("grade ≥3", SEVERE_COLOUR)), strict=True
+            ):
                 r = table[(table[by] == group) & (table["outcome"] == f"{tox} {grade}")].iloc[0]
                 y = gi + offset
                 if not r["denominator"]:
-                    ax.text(0.01, y, "not reported", va="center", ha="left", fontsize=8, color=MUTED,
-                            fontstyle="italic")
+                    ax.text(
+                        0.01, y, "not reported", va="center", ha="left", fontsize=8, color=MUTED, fontstyle="italic"
+                    )
                     continue
                 ax.barh(y, r["rate"], height=bar_h * 0.92, color=colour, zorder=2, gid=f"bar:{tox} {grade}:{group}")
                 ax.plot([r["rate"]], [y], marker="o", markersize=4, color=colour, zorder=4, clip_on=False)
                 ax.plot([r["ci_low"], r["ci_high"]], [y, y], color="#333333", linewidth=0.9, zorder=3)
-                ax.text(float(r["ci_high"]) + 0.02, y, f"{r['events']}/{r['denominator']}", va="center",
-                        ha="left", fontsize=8)
+                ax.text(
+                    float(r["ci_high"]) + 0.02,
+                    y,
+                    f"{r['events']}/{r['denominator']}",
+                    va="center",
+                    ha="left",
+                    fontsize=8,
+                )
         ax.set_title(TOX_NAMES[tox], loc="left")
         ax.set_xlim(0, 1.22)
         ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
@@ -240,7 +366,8 @@ def safety_bars(table: pd.DataFrame, title: str | None = None) -> plt.Figure:
             tick.set_fontweight("bold")
     handles = [Patch(color=ANY_COLOUR, label="any grade"), Patch(color=SEVERE_COLOUR, label="grade ≥3")]
     fig.legend(handles=handles, loc="upper right", ncol=2, frameon=False, bbox_to_anchor=(0.98, 1.0))
-    fig.suptitle(title or f"CRS and ICANS by {by} (each overlapping cohort counted once)", x=0.01, ha="left",
-                 fontsize=10)
+    fig.suptitle(
+        title or f"CRS and ICANS by {by} (each overlapping cohort counted once)", x=0.01, ha="left", fontsize=10
+    )
     fig.tight_layout()
     return fig

@@ -21,43 +21,83 @@ def included_table(data: clinical.Selection | pd.DataFrame) -> pd.DataFrame:
     """The selected reports as readers cite them."""
     sel = clinical.as_selection(data)
     df = sel.reports
-    return pd.DataFrame({
-        "report": [clinical.citation_label(r) for _, r in df.iterrows()], "report_id": df["report_id"],
-        "type": df["report_type"], "diseases": df["diseases"], "patients": df["n_patients"],
-        "target": df["target"], "product": df["product"], "cell type": df["cell_type"],
-        "cell source": df["cell_source"],
-        "follow-up (months)": df["follow_up_months"], "overlap group": df["overlap_group"],
-    }).astype(object).where(lambda t: t.notna(), None)
+    return (
+        pd.DataFrame(
+            {
+                "report": [clinical.citation_label(r) for _, r in df.iterrows()],
+                "report_id": df["report_id"],
+                "type": df["report_type"],
+                "diseases": df["diseases"],
+                "patients": df["n_patients"],
+                "target": df["target"],
+                "product": df["product"],
+                "cell type": df["cell_type"],
+                "cell source": df["cell_source"],
+                "follow-up (months)": df["follow_up_months"],
+                "overlap group": df["overlap_group"],
+            }
+        )
+        .astype(object)
+        .where(lambda t: t.notna(), None)
+    )
 
 
 def evidence_map_display(table: pd.DataFrame) -> pd.DataFrame:
-    return table.rename(columns={"patients": "patients (overlap counted once)",
-                                 "patients_all_reports": "patients (sum over reports)",
-                                 "dominant_report_type": "dominant report type", "report_types": "report types",
-                                 "report_ids": "reports (ids)"})
+    """The evidence map with its columns renamed for reading."""
+    return table.rename(
+        columns={
+            "patients": "patients (overlap counted once)",
+            "patients_all_reports": "patients (sum over reports)",
+            "dominant_report_type": "dominant report type",
+            "report_types": "report types",
+            "report_ids": "reports (ids)",
+        }
+    )
 
 
 def efficacy_display(eff: clinical.Efficacy) -> pd.DataFrame:
+    """Per-report response rates as shown on the page: k/n, percent and Wilson CI."""
     r = eff.reports
-    return pd.DataFrame({
-        "disease": r["disease"], "measure": r["measure"], "report": r["label"], "type": r["report_type"],
-        "target": r["target"], "responders/evaluable": [f"{k}/{n}" for k, n in zip(r["responders"], r["evaluable"])],
-        "%": [_pct(p) for p in r["proportion"]],
-        "95% CI (Wilson)": [_ci_text(lo, hi) for lo, hi in zip(r["ci_low"], r["ci_high"])],
-        "timepoint": r["timepoint"], "pooling": r["pool_status"],
-    }).astype(object).where(lambda t: t.notna(), None)
+    return (
+        pd.DataFrame(
+            {
+                "disease": r["disease"],
+                "measure": r["measure"],
+                "report": r["label"],
+                "type": r["report_type"],
+                "target": r["target"],
+                "responders/evaluable": [f"{k}/{n}" for k, n in zip(r["responders"], r["evaluable"], strict=True)],
+                "%": [_pct(p) for p in r["proportion"]],
+                "95% CI (Wilson)": [_ci_text(lo, hi) for lo, hi in zip(r["ci_low"], r["ci_high"], strict=True)],
+                "timepoint": r["timepoint"],
+                "pooling": r["pool_status"],
+            }
+        )
+        .astype(object)
+        .where(lambda t: t.notna(), None)
+    )
 
 
 def pooled_display(eff: clinical.Efficacy) -> pd.DataFrame:
+    """Pooled response rates as shown on the page, with the reports pooled and left out."""
     p = eff.pooled
-    return pd.DataFrame({
-        "disease": p["disease"], "measure": p["measure"], "reports": p["reports"],
-        "responders/evaluable": [f"{k}/{n}" for k, n in zip(p["responders"], p["evaluable"])],
-        "pooled %": [_pct(x) for x in p["estimate"]],
-        "95% CI": [_ci_text(lo, hi) for lo, hi in zip(p["ci_low"], p["ci_high"])],
-        "I² %": [_pct(x) for x in p["i2"]], "reports pooled": p["report_ids"],
-        "left out (same cohort)": p["dropped_overlap"].replace("", "none"),
-    }).astype(object).where(lambda t: t.notna(), None)
+    return (
+        pd.DataFrame(
+            {
+                "disease": p["disease"],
+                "measure": p["measure"],
+                "reports": p["reports"],
+                "responders/evaluable": [f"{k}/{n}" for k, n in zip(p["responders"], p["evaluable"], strict=True)],
+                "pooled %": [_pct(x) for x in p["estimate"]],
+                "95% CI": [_ci_text(lo, hi) for lo, hi in zip(p["ci_low"], p["ci_high"], strict=True)],
+                "I² %": [_pct(x) for x in p["i2"]],
+                "reports pooled": p["report_ids"],
+                "left out (same cohort)": p["dropped_overlap"].replace("", "none"),
+            }
+        )
+        .astype(object)
+        .where(lambda t: t.notna(), None)
+    )
 
 
 def safety_display(table: pd.DataFrame) -> pd.DataFrame:
@@ -67,8 +107,12 @@ def safety_display(table: pd.DataFrame) -> pd.DataFrame:
     for group, cell in table.groupby(by, sort=False):
         row: dict[str, object] = {by: group}
         for r in cell.itertuples(index=False):
-            row[r.outcome] = (f"{r.events}/{r.denominator} ({_pct(r.rate):g}%; {r.reports_counted} "
-                              f"report{'s' if r.reports_counted != 1 else ''})" if r.denominator else None)
+            row[r.outcome] = (
+                f"{r.events}/{r.denominator} ({_pct(r.rate):g}%; {r.reports_counted} "
+                f"report{'s' if r.reports_counted != 1 else ''})"
+                if r.denominator
+                else None
+            )
         crs = cell[cell["outcome"] == "CRS any grade"].iloc[0]
         icans = cell[cell["outcome"] == "ICANS any grade"].iloc[0]
         row["reports without CRS / ICANS counts"] = f"{crs.reports_not_reporting} / {icans.reports_not_reporting}"

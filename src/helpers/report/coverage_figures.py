@@ -26,8 +26,9 @@ def coverage_heatmap(counts: pd.DataFrame, vocab: Vocabulary) -> plt.Figure:
     ax.set_yticks(np.arange(n_docs), labels=list(counts.index))
     for (r, c), v in np.ndenumerate(values):
         if v:
-            ax.text(c, r, str(int(v)), ha="center", va="center", fontsize=7,
-                    color="white" if v > vmax / 2 else "#222222")
+            ax.text(
+                c, r, str(int(v)), ha="center", va="center", fontsize=7, color="white" if v > vmax / 2 else "#222222"
+            )
     cats = [vocab.concepts[c].category for c in counts.columns]
     start, group = 0, 0
     for i in range(1, n_con + 1):
@@ -35,8 +36,15 @@ def coverage_heatmap(counts: pd.DataFrame, vocab: Vocabulary) -> plt.Figure:
             if i < n_con:
                 ax.plot([i - 0.5, i - 0.5], [n_docs - 0.5, -0.5], color="#333333", linewidth=1.2)
             # alternate heights so labels of narrow neighbouring groups do not overlap
-            ax.text(start - 0.4, -0.65 - 0.45 * (group % 2), cats[start], ha="left", va="bottom", fontsize=8,
-                    fontweight="bold")
+            ax.text(
+                start - 0.4,
+                -0.65 - 0.45 * (group % 2),
+                cats[start],
+                ha="left",
+                va="bottom",
+                fontsize=8,
+                fontweight="bold",
+            )
             start, group = i, group + 1
     ax.set_ylim(n_docs - 0.5, -1.7)
     for side in ("left", "bottom"):
@@ -59,12 +67,19 @@ def upset_diseases(sets: pd.DataFrame, vocab: Vocabulary) -> plt.Figure:
         combos.setdefault(tuple(bool(x) for x in row), []).append(vocab.concepts[disease].code)
     order = sorted(combos, key=lambda k: (-len(combos[k]), -sum(k), [not x for x in k]))
     n = len(order)
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(max(6.0, 1.1 * n + 3.5), 2.6 + 0.45 * len(docs)),
-                                      gridspec_kw={"height_ratios": [3, max(1.0, 0.5 * len(docs))]}, sharex=True)
+    fig, (top, bottom) = plt.subplots(
+        2,
+        1,
+        figsize=(max(6.0, 1.1 * n + 3.5), 2.6 + 0.45 * len(docs)),
+        gridspec_kw={"height_ratios": [3, max(1.0, 0.5 * len(docs))]},
+        sharex=True,
+    )
     sizes = [len(combos[k]) for k in order]
     top.bar(range(n), sizes, color=PALETTE[0], width=0.6)
     for i, k in enumerate(order):
-        top.text(i, sizes[i] + 0.05, f"{sizes[i]}\n" + ", ".join(sorted(combos[k])), ha="center", va="bottom", fontsize=7.5)
+        top.text(
+            i, sizes[i] + 0.05, f"{sizes[i]}\n" + ", ".join(sorted(combos[k])), ha="center", va="bottom", fontsize=7.5
+        )
     top.set_ylabel("diseases")
     top.set_ylim(0, max(sizes) * 1.6 + 0.5 if sizes else 1)
     top.set_yticks(range(0, (max(sizes) if sizes else 0) + 1))

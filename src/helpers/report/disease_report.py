@@ -36,6 +36,8 @@ class Reference:
 
 @dataclass
 class DiseaseReport:
+    """Everything one disease page shows: seed sentences, selected reports and trials, references."""
+
     code: str
     name: str
     target: str
@@ -55,8 +57,15 @@ def seed_sentences(mentions: pd.DataFrame, code: str) -> pd.DataFrame:
     for r in keys.itertuples(index=False):
         same = m[(m["doc_id"] == r.doc_id) & (m["sentence_index"] == r.sentence_index)]
         others = sorted(set(same["concept"]) - concepts_of(code))
-        rows.append({"citation": r.citation, "doc_id": r.doc_id, "sentence_index": int(r.sentence_index),
-                     "sentence": r.sentence, "also_names": ", ".join(others)})
+        rows.append(
+            {
+                "citation": r.citation,
+                "doc_id": r.doc_id,
+                "sentence_index": int(r.sentence_index),
+                "sentence": r.sentence,
+                "also_names": ", ".join(others),
+            }
+        )
     df = pd.DataFrame(rows, columns=["citation", "doc_id", "sentence_index", "sentence", "also_names"])
     return df.sort_values(["citation", "sentence_index"]).reset_index(drop=True)
 
@@ -85,11 +94,13 @@ def _references(report: DiseaseReport) -> dict[str, Reference]:
         refs[f"doc-{r.doc_id}"] = Reference(f"doc-{r.doc_id}", r.citation, f"Seed document {r.doc_id}")
     for r in report.clinical.reports.sort_values("report_id").itertuples(index=False):
         parts = [p for p in (_s(r.first_author), _s(r.year), _s(r.journal), _s(r.report_type)) if p]
-        refs[str(r.report_id)] = Reference(str(r.report_id), clinical.citation_label(r), ". ".join(parts),
-                                           doi=_s(r.doi), pmid=_s(r.pmid))
+        refs[str(r.report_id)] = Reference(
+            str(r.report_id), clinical.citation_label(r), ". ".join(parts), doi=_s(r.doi), pmid=_s(r.pmid)
+        )
     for r in report.trials.trials.itertuples(index=False):
-        refs[str(r.registry_id)] = Reference(str(r.registry_id), str(r.registry_id), _s(r.title) or "",
-                                             registry_id=str(r.registry_id))
+        refs[str(r.registry_id)] = Reference(
+            str(r.registry_id), str(r.registry_id), _s(r.title) or "", registry_id=str(r.registry_id)
+        )
     return refs
 
 
@@ -111,7 +122,8 @@ def summary_context(report: DiseaseReport) -> dict:
         for tg in landscape.split_cell(cell):
             target_counts[tg] = target_counts.get(tg, 0) + 1
     return {
-        "name": report.name, "code": report.code,
+        "name": report.name,
+        "code": report.code,
         "n_docs": int(report.sentences["doc_id"].nunique()),
         "doc_refs": [f"doc-{d}" for d in sorted(report.sentences["doc_id"].unique())],
         "clinical": ctx,
@@ -133,7 +145,7 @@ def cited_html(text: str, refs: dict[str, Reference]) -> str:
     """Escape text, then turn each run of `[[ref:key]]` markers into `(A; B)` links to the reference list."""
     out, pos = [], 0
     for run in _CITE_RUN.finditer(text):
-        out.append(html.escape(text[pos:run.start()]))
+        out.append(html.escape(text[pos : run.start()]))
         links = []
         for m in _CITE.finditer(run.group(0)):
             ref = refs.get(m.group(1))
@@ -156,21 +168,39 @@ def references_html(refs: dict[str, Reference]) -> str:
         r = refs[key]
         links = []
         if r.doi:
-            links.append(f'DOI <a href="https://doi.org/{html.escape(quote(r.doi, safe="/()._-;:"))}">{html.escape(r.doi)}</a>')
+            links.append(
+                f'DOI <a href="https://doi.org/{html.escape(quote(r.doi, safe="/()._-;:"))}">{html.escape(r.doi)}</a>'
+            )
         if r.pmid:
-            links.append(f'PMID <a href="https://pubmed.ncbi.nlm.nih.gov/{html.escape(quote(r.pmid))}/">{html.escape(r.pmid)}</a>')
+            links.append(
+                f'PMID <a href="https://pubmed.ncbi.nlm.nih.gov/{html.escape(quote(r.pmid))}/">{html.escape(r.pmid)}</a>'
+            )
         if r.registry_id and r.registry_id.startswith("NCT"):
-            links.append(f'<a href="https://clinicaltrials.gov/study/{html.escape(quote(r.registry_id))}">ClinicalTrials.gov</a>')
+            links.append(
+                f'<a href="https://clinicaltrials.gov/study/{html.escape(quote(r.registry_id))}">ClinicalTrials.gov</a>'
+            )
         tail = (" · " + " · ".join(links)) if links else ""
-        items.append(f'<li id="ref-{html.escape(_anchor(key))}"><strong>{html.escape(r.label)}</strong> '
-                     f'{html.escape(r.text)}{tail}</li>')
+        items.append(
+            f'<li id="ref-{html.escape(_anchor(key))}"><strong>{html.escape(r.label)}</strong> '
+            f"{html.escape(r.text)}{tail}</li>"
+        )
     return '<ol class="wb-refs">' + "".join(items) + "</ol>" if items else "<p>No references.</p>"
 
 
 def trials_table(sel: landscape.Selection) -> pd.DataFrame:
     """The registered trials of the page, in the columns a reader needs."""
-    cols = ["registry_id", "title", "phase", "status", "targets", "cell_type", "cell_source", "sponsor", "start_date",
-            "enrollment"]
+    cols = [
+        "registry_id",
+        "title",
+        "phase",
+        "status",
+        "targets",
+        "cell_type",
+        "cell_source",
+        "sponsor",
+        "start_date",
+        "enrollment",
+    ]
     return sel.trials[cols].reset_index(drop=True)
 
 

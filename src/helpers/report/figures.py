@@ -42,10 +42,12 @@ def style() -> Iterator[None]:
 
 def styled(make: Callable[P, R]) -> Callable[P, R]:
     """Decorator: build the figure inside :func:`style`, so importing or calling changes no global state."""
+
     @functools.wraps(make)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         with style():
             return make(*args, **kwargs)
+
     return wrapper
 
 
@@ -75,14 +77,27 @@ def completeness_heatmap(table: pd.DataFrame, title: str = "Metadata found per d
     cmap = matplotlib.colors.ListedColormap(["#eeeeee", "#f2b45a", "#1b6ca8"])
     norm = matplotlib.colors.BoundaryNorm([-0.25, 0.25, 0.75, 1.25], cmap.N)
     ax.imshow(values, cmap=cmap, norm=norm, aspect="auto")
-    ax.set_xticks(np.arange(table.shape[1]), labels=[c.replace("_", " ") for c in table.columns], rotation=45, ha="right")
+    ax.set_xticks(
+        np.arange(table.shape[1]), labels=[c.replace("_", " ") for c in table.columns], rotation=45, ha="right"
+    )
     ax.set_yticks(np.arange(table.shape[0]), labels=list(table.index))
     for (r, c), v in np.ndenumerate(values):
-        ax.text(c, r, {1.0: "✓", 0.5: "S", 0.0: "–"}[v], ha="center", va="center",
-                color="white" if v == 1.0 else "#333333", fontsize=8)
+        ax.text(
+            c,
+            r,
+            {1.0: "✓", 0.5: "S", 0.0: "–"}[v],
+            ha="center",
+            va="center",
+            color="white" if v == 1.0 else "#333333",
+            fontsize=8,
+        )
     ax.set_title(title)
-    handles = [matplotlib.patches.Patch(color=c, label=lbl) for c, lbl in
-               zip(["#1b6ca8", "#f2b45a", "#eeeeee"], ["on the page", "from sidecar (curated)", "not on the page"])]
+    handles = [
+        matplotlib.patches.Patch(color=c, label=lbl)
+        for c, lbl in zip(
+            ["#1b6ca8", "#f2b45a", "#eeeeee"], ["on the page", "from sidecar (curated)", "not on the page"], strict=True
+        )
+    ]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)

@@ -12,18 +12,26 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from helpers.report.figures import PALETTE, styled
 from helpers.core.codes import DISEASES
-from helpers.synthesis.landscape import NOT_STATED, REGIONS
+from helpers.report.figures import PALETTE, styled
+from helpers.synthesis.landscape import MAIN_TARGETS, NOT_STATED, OTHER_TARGETS, REGIONS
 
 GREY = "#bdbdbd"
 GREY_TEXT = "#6b6b6b"
 HATCH = "///"
 WIDTH = 10.0  # inches at 100 dpi: fits a ~1100 px page with margins
-TARGET_COLORS = {"CD19": PALETTE[0], "CD19/BCMA": PALETTE[1], "BCMA": PALETTE[2], "other targets": PALETTE[4],
-                 f"target {NOT_STATED}": GREY}
-REGION_COLORS = {"East Asia": PALETTE[3], "North America": PALETTE[0], "Europe": PALETTE[2], "other": PALETTE[4],
-                 NOT_STATED: GREY}
+TARGET_COLORS = {
+    **dict(zip(MAIN_TARGETS, PALETTE, strict=False)),
+    OTHER_TARGETS: PALETTE[4],
+    f"target {NOT_STATED}": GREY,
+}
+REGION_COLORS = {
+    "East Asia": PALETTE[3],
+    "North America": PALETTE[0],
+    "Europe": PALETTE[2],
+    "other": PALETTE[4],
+    NOT_STATED: GREY,
+}
 SOURCE_COLORS = {"autologous": PALETTE[0], "allogeneic": PALETTE[1], NOT_STATED: GREY}
 
 
@@ -34,12 +42,18 @@ def _grey_bar(bar: matplotlib.patches.Patch) -> None:
 
 
 def _label_bars(ax: plt.Axes, bars, values, horizontal: bool = False) -> None:
-    for bar, value in zip(bars, values):
+    for bar, value in zip(bars, values, strict=True):
         if horizontal:
             ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {int(value)}", va="center", fontsize=8)
         else:
-            ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), str(int(value)), ha="center",
-                    va="bottom", fontsize=8)
+            ax.text(
+                bar.get_x() + bar.get_width() / 2,
+                bar.get_height(),
+                str(int(value)),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
 
 
 def _finish(fig: plt.Figure) -> plt.Figure:
@@ -48,8 +62,9 @@ def _finish(fig: plt.Figure) -> plt.Figure:
 
 
 @styled
-def cumulative_by_target(table: pd.DataFrame, title: str = "Registered trials started, cumulative, by CAR target"
-                         ) -> plt.Figure:
+def cumulative_by_target(
+    table: pd.DataFrame, title: str = "Registered trials started, cumulative, by CAR target"
+) -> plt.Figure:
     """Lines: trials started up to each year per target group (``landscape.cumulative_starts``);
     right panel: trials with no start date, per group (grey: not on the time axis)."""
     dated = table[table["start year"] != NOT_STATED]
@@ -57,8 +72,9 @@ def cumulative_by_target(table: pd.DataFrame, title: str = "Registered trials st
     groups = [c for c in table.columns if c not in ("start year", "all trials")]
     fig, (ax, side) = plt.subplots(1, 2, figsize=(WIDTH, 4.0), gridspec_kw={"width_ratios": [3.2, 1]})
     if dated.empty:
-        ax.text(0.5, 0.5, "no trial states a start date", ha="center", va="center", transform=ax.transAxes,
-                color=GREY_TEXT)
+        ax.text(
+            0.5, 0.5, "no trial states a start date", ha="center", va="center", transform=ax.transAxes, color=GREY_TEXT
+        )
         ax.set_xticks([])
     else:
         years = dated["start year"].astype(int).to_numpy()
@@ -84,8 +100,11 @@ def cumulative_by_target(table: pd.DataFrame, title: str = "Registered trials st
     side.set_yticks(range(len(groups)), labels=groups)
     side.invert_yaxis()
     side.set_xlim(0, max(counts + [1]) * 1.3)
-    side.set_title(f"start date {NOT_STATED}: {int(undated['all trials'].iloc[0]) if not undated.empty else 0} trials",
-                   loc="left", color=GREY_TEXT)
+    side.set_title(
+        f"start date {NOT_STATED}: {int(undated['all trials'].iloc[0]) if not undated.empty else 0} trials",
+        loc="left",
+        color=GREY_TEXT,
+    )
     side.set_xlabel("trials")
     return _finish(fig)
 
@@ -97,7 +116,7 @@ def phase_bars(table: pd.DataFrame, title: str = "Registered phase") -> plt.Figu
     labels = table["label"].tolist()
     values = table["trials"].to_numpy()
     bars = ax.bar(range(len(labels)), values, color=PALETTE[0], width=0.7)
-    for bar, label in zip(bars, labels):
+    for bar, label in zip(bars, labels, strict=True):
         if label == NOT_STATED:
             _grey_bar(bar)
         elif label == "not applicable":
@@ -106,13 +125,14 @@ def phase_bars(table: pd.DataFrame, title: str = "Registered phase") -> plt.Figu
     ax.set_xticks(range(len(labels)), labels=labels)
     ax.set_ylabel("trials")
     ax.set_ylim(0, max(values.max() if len(values) else 1, 1) * 1.15)
-    ax.set_title(title + " (\"not applicable\" = registered without a phase)", loc="left")
+    ax.set_title(title + ' ("not applicable" = registered without a phase)', loc="left")
     return _finish(fig)
 
 
 @styled
-def country_bars(countries: pd.DataFrame, regions: pd.DataFrame,
-                 title: str = "Trials with a site in each country and region") -> plt.Figure:
+def country_bars(
+    countries: pd.DataFrame, regions: pd.DataFrame, title: str = "Trials with a site in each country and region"
+) -> plt.Figure:
     """Countries (``landscape.country_counts``, coloured by region) and regions
     (``landscape.region_counts``); a multi-country trial counts under each; 'not stated' in grey."""
     height = max(3.4, 0.26 * len(countries) + 1.4)
@@ -120,7 +140,7 @@ def country_bars(countries: pd.DataFrame, regions: pd.DataFrame,
     names = countries["country"].tolist()
     values = countries["trials"].to_numpy()
     bars = ax.barh(range(len(names)), values, color=[REGION_COLORS.get(r, PALETTE[5]) for r in countries["region"]])
-    for bar, name in zip(bars, names):
+    for bar, name in zip(bars, names, strict=True):
         if name == NOT_STATED:
             _grey_bar(bar)
     _label_bars(ax, bars, values, horizontal=True)
@@ -136,7 +156,7 @@ def country_bars(countries: pd.DataFrame, regions: pd.DataFrame,
     rnames = regions["region"].tolist()
     rvalues = regions["trials"].to_numpy()
     rbars = rax.barh(range(len(rnames)), rvalues, color=[REGION_COLORS.get(r, PALETTE[5]) for r in rnames])
-    for bar, name in zip(rbars, rnames):
+    for bar, name in zip(rbars, rnames, strict=True):
         if name == NOT_STATED:
             _grey_bar(bar)
     _label_bars(rax, rbars, rvalues, horizontal=True)
@@ -149,9 +169,9 @@ def country_bars(countries: pd.DataFrame, regions: pd.DataFrame,
 
 
 @styled
-def disease_target_heatmap(matrix: pd.DataFrame,
-                           title: str = "Trials by disease and CAR target (basket trials under each disease)"
-                           ) -> plt.Figure:
+def disease_target_heatmap(
+    matrix: pd.DataFrame, title: str = "Trials by disease and CAR target (basket trials under each disease)"
+) -> plt.Figure:
     """Diseases x targets (``landscape.disease_target_matrix``) with the count in each cell;
     the 'not stated' row and column in grey."""
     values = matrix.to_numpy(dtype=float)
@@ -161,8 +181,7 @@ def disease_target_heatmap(matrix: pd.DataFrame,
     stated[[i for i, d in enumerate(matrix.index) if d == NOT_STATED], :] = np.nan
     stated[:, [j for j, t in enumerate(matrix.columns) if t == NOT_STATED]] = np.nan
     top = np.nanmax(stated) if np.isfinite(stated).any() else 1.0
-    ax.imshow(np.where(np.isnan(stated), np.nan, stated), cmap="Blues", vmin=0, vmax=max(top, 1) * 1.15,
-              aspect="auto")
+    ax.imshow(np.where(np.isnan(stated), np.nan, stated), cmap="Blues", vmin=0, vmax=max(top, 1) * 1.15, aspect="auto")
     grey_mask = np.where(np.isnan(stated), 1.0, np.nan)
     ax.imshow(grey_mask, cmap=matplotlib.colors.ListedColormap(["#ececec"]), aspect="auto")
     for (r, c), v in np.ndenumerate(values):
@@ -184,8 +203,9 @@ def disease_target_heatmap(matrix: pd.DataFrame,
 
 
 @styled
-def cell_source_by_year(table: pd.DataFrame,
-                        title: str = "Autologous vs allogeneic cells, by start year") -> plt.Figure:
+def cell_source_by_year(
+    table: pd.DataFrame, title: str = "Autologous vs allogeneic cells, by start year"
+) -> plt.Figure:
     """Stacked bars per start year (``landscape.cell_source_by_year``); cell source not stated in
     grey; trials with no start date in a separate bar on the right."""
     fig, ax = plt.subplots(figsize=(8.6, 3.6))
@@ -196,15 +216,28 @@ def cell_source_by_year(table: pd.DataFrame,
     bottom = np.zeros(len(labels))
     for source in ("autologous", "allogeneic", NOT_STATED):
         values = table[source].to_numpy()
-        bars = ax.bar(x, values, bottom=bottom, color=SOURCE_COLORS[source], width=0.7,
-                      label=f"{source if source != NOT_STATED else 'cell source not stated'} ({int(values.sum())})")
+        bars = ax.bar(
+            x,
+            values,
+            bottom=bottom,
+            color=SOURCE_COLORS[source],
+            width=0.7,
+            label=f"{source if source != NOT_STATED else 'cell source not stated'} ({int(values.sum())})",
+        )
         if source == NOT_STATED:
             for bar in bars:
                 _grey_bar(bar)
-        for xi, b, v in zip(x, bottom, values):
+        for xi, b, v in zip(x, bottom, values, strict=True):
             if v and v >= 0.04 * table["all"].max():
-                ax.text(xi, b + v / 2, str(int(v)), ha="center", va="center", fontsize=7.5,
-                        color="white" if source != NOT_STATED else "#333333")
+                ax.text(
+                    xi,
+                    b + v / 2,
+                    str(int(v)),
+                    ha="center",
+                    va="center",
+                    fontsize=7.5,
+                    color="white" if source != NOT_STATED else "#333333",
+                )
         bottom += values
     ax.set_xticks(x, labels=labels)
     ax.set_ylabel("trials")
@@ -225,22 +258,36 @@ def _stacked_share(table: pd.DataFrame, label_col: str, colors: list[str], title
     fig, ax = plt.subplots(figsize=(WIDTH, 1.9))
     total = int(table["trials"].sum())
     left = 0
-    for (label, value), color in zip(zip(table[label_col], table["trials"]), colors):
+    for (label, value), color in zip(zip(table[label_col], table["trials"], strict=True), colors, strict=True):
         grey = NOT_STATED in str(label)
-        bar = ax.barh([0], [value], left=left, color=color, height=0.6, edgecolor="white",
-                      label=f"{label}: {int(value)}")[0]
+        bar = ax.barh(
+            [0], [value], left=left, color=color, height=0.6, edgecolor="white", label=f"{label}: {int(value)}"
+        )[0]
         if grey:
             _grey_bar(bar)
         if value and value / max(total, 1) >= 0.03:
-            ax.text(left + value / 2, 0, str(int(value)), ha="center", va="center", fontsize=8.5,
-                    color="#222222" if grey else "white")
+            ax.text(
+                left + value / 2,
+                0,
+                str(int(value)),
+                ha="center",
+                va="center",
+                fontsize=8.5,
+                color="#222222" if grey else "white",
+            )
         left += value
     ax.set_xlim(0, max(total, 1))
     ax.set_ylim(-0.45, 0.45)
     ax.set_yticks([])
     ax.spines["left"].set_visible(False)
-    ax.legend(loc="upper left", bbox_to_anchor=(0, -0.45), ncol=len(table), frameon=False,
-              title=f"trials (all {total})", alignment="left")
+    ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(0, -0.45),
+        ncol=len(table),
+        frameon=False,
+        title=f"trials (all {total})",
+        alignment="left",
+    )
     ax.set_title(title, loc="left")
     return _finish(fig)
 
@@ -260,8 +307,9 @@ def sponsor_bar(table: pd.DataFrame, title: str = "Lead sponsor: industry or aca
 
 
 @styled
-def comparison_chart(comparison: pd.DataFrame, title: str = "This snapshot against the published landscape"
-                     ) -> plt.Figure:
+def comparison_chart(
+    comparison: pd.DataFrame, title: str = "This snapshot against the published landscape"
+) -> plt.Figure:
     """Published share vs this snapshot's (95% Wilson CI; denominators = trials stating the field)
     for every measure this snapshot can compute (``landscape.compare_with_published``)."""
     rows = comparison[comparison["this snapshot n"].notna()].reset_index(drop=True)
@@ -273,14 +321,27 @@ def comparison_chart(comparison: pd.DataFrame, title: str = "This snapshot again
     high = rows["ci high"].astype(float).to_numpy() * 100
     source = str(rows["source"].iloc[0]) if len(rows) else "published"
     ax.barh(y - 0.19, pub, height=0.36, color=PALETTE[1], label=f"{source}")
-    ax.barh(y + 0.19, ours, height=0.36, color=PALETTE[0], label="this snapshot (95% CI)",
-            xerr=[ours - low, high - ours], error_kw={"ecolor": "#333333", "capsize": 3, "linewidth": 1})
+    ax.barh(
+        y + 0.19,
+        ours,
+        height=0.36,
+        color=PALETTE[0],
+        label="this snapshot (95% CI)",
+        xerr=[ours - low, high - ours],
+        error_kw={"ecolor": "#333333", "capsize": 3, "linewidth": 1},
+    )
     for i, rec in rows.iterrows():
-        ax.text(pub[i] + 1, y[i] - 0.19, f"{int(rec['published k'])}/{int(rec['published n'])}", va="center",
-                fontsize=7.5)
-        ax.text(high[i] + 1, y[i] + 0.19,
-                f"{int(rec['this snapshot k'])}/{int(rec['this snapshot n'])} ({int(rec['not stated'])} not stated)",
-                va="center", fontsize=7.5, color="#333333")
+        ax.text(
+            pub[i] + 1, y[i] - 0.19, f"{int(rec['published k'])}/{int(rec['published n'])}", va="center", fontsize=7.5
+        )
+        ax.text(
+            high[i] + 1,
+            y[i] + 0.19,
+            f"{int(rec['this snapshot k'])}/{int(rec['this snapshot n'])} ({int(rec['not stated'])} not stated)",
+            va="center",
+            fontsize=7.5,
+            color="#333333",
+        )
     ax.set_yticks(y, labels=rows["label"].tolist())
     ax.invert_yaxis()
     ax.set_xlim(0, 118)

@@ -41,8 +41,15 @@ def join_words(items: list[str], conj: str = "and") -> str:
 
 
 def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(str(NARRATIVE_TEMPLATES)), undefined=StrictUndefined,
-                      autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+    """The Jinja environment for the narrative templates, with the number and list filters."""
+    env = Environment(
+        loader=FileSystemLoader(str(NARRATIVE_TEMPLATES)),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
     env.filters.update(int=fmt_int, pct=fmt_pct, prop=fmt_prop, words=join_words)
     env.globals.update(fmt_ci=fmt_ci, fmt_prop=fmt_prop)
     return env

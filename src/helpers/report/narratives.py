@@ -14,8 +14,9 @@ def clinical_narrative(data: clinical.Selection | pd.DataFrame, alpha: float = 0
     return render("clinical.j2", **clinical.narrative_context(data, alpha))
 
 
-def landscape_narrative(selection: landscape.Selection, audit: pd.DataFrame | None = None,
-                        published: pd.DataFrame | None = None) -> str:
+def landscape_narrative(
+    selection: landscape.Selection, audit: pd.DataFrame | None = None, published: pd.DataFrame | None = None
+) -> str:
     """The trial landscape in prose, every number from ``landscape.narrative_context``."""
     return render("landscape.j2", **landscape.narrative_context(selection, audit, published))
 

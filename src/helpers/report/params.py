@@ -60,8 +60,9 @@ class _DocumentsParams(_Params):
     @classmethod
     def _exists(cls, v: str) -> str:
         if not Path(v).exists():
-            raise ValueError(f"'{v}' does not exist (relative to the notebooks/ folder); "
-                             "point it at a folder of documents")
+            raise ValueError(
+                f"'{v}' does not exist (relative to the notebooks/ folder); point it at a folder of documents"
+            )
         return v
 
 
@@ -144,6 +145,7 @@ def validate(model: type[_Params], snapshot: Snapshot | None = None, **values: A
     except ValidationError as exc:
         problems = "; ".join(
             f"parameter '{'.'.join(str(p) for p in e['loc'])}' = {e.get('input')!r}: "
-            f"{str(e['msg']).removeprefix('Value error, ')}" for e in exc.errors()
+            f"{str(e['msg']).removeprefix('Value error, ')}"
+            for e in exc.errors()
         )
         raise ParameterError(f"{model.__name__}: {problems}") from None

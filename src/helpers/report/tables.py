@@ -25,8 +25,7 @@ def cell_text(value: object) -> str:
     return text if text.strip() else NOT_REPORTED
 
 
-def html_table(df: pd.DataFrame, caption: str | None = None, sortable: bool = True,
-               css_class: str = "wb-table") -> str:
+def html_table(df: pd.DataFrame, caption: str | None = None, sortable: bool = True, css_class: str = "wb-table") -> str:
     """An escaped HTML table; 'sortable' tables get click-to-sort headers in the published site."""
     classes = css_class + (" sortable" if sortable else "")
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
@@ -35,8 +34,11 @@ def html_table(df: pd.DataFrame, caption: str | None = None, sortable: bool = Tr
         cells = []
         for v in rec:
             text = cell_text(v)
-            cls = ' class="na"' if text == NOT_REPORTED else (' class="num"' if _is_number(v) else
-                                                                (' class="long"' if len(text) > 60 else ""))
+            cls = (
+                ' class="na"'
+                if text == NOT_REPORTED
+                else (' class="num"' if _is_number(v) else (' class="long"' if len(text) > 60 else ""))
+            )
             cells.append(f"<td{cls}>{html.escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
@@ -53,10 +55,12 @@ def side_by_side(columns: Sequence[tuple[str, str | None]]) -> str:
 
 
 def bullet_list(items: Iterable[str]) -> str:
+    """The items as an escaped HTML bullet list."""
     return "<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>"
 
 
 def paragraph(text: str) -> str:
+    """The text as an escaped narrative paragraph."""
     return f'<p class="wb-narrative">{html.escape(text)}</p>'
 
 
@@ -64,7 +68,9 @@ def seed_check(problems: list) -> str:
     """The seed integrity check as HTML: a clear line per changed or missing seed."""
     if not problems:
         return "<p>All shipped seeds match <code>seeds/manifest.csv</code> (sha256).</p>"
-    items = "".join(f'<li class="wb-status-error">{html.escape(p.file)}: {html.escape(p.problem)}</li>' for p in problems)
+    items = "".join(
+        f'<li class="wb-status-error">{html.escape(p.file)}: {html.escape(p.problem)}</li>' for p in problems
+    )
     return f"<p>Seed integrity problems (these files were not used):</p><ul>{items}</ul>"
 
 

@@ -46,16 +46,24 @@ def ingest_paths(paths: Iterable[Path | str], max_mb: float = DEFAULT_MAX_MB) ->
     for raw in paths:
         path = Path(raw)
         if not path.exists():
-            result.manifest.append(ManifestRow(
-                source_file=display_path(path), status="error",
-                reason="path does not exist; check the spelling or the working folder"))
+            result.manifest.append(
+                ManifestRow(
+                    source_file=display_path(path),
+                    status="error",
+                    reason="path does not exist; check the spelling or the working folder",
+                )
+            )
         elif path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file())
             if not any(p.suffix.lower() in DOCUMENT_SUFFIXES for p in found):
-                result.manifest.append(ManifestRow(
-                    source_file=display_path(path) + "/", status="skipped",
-                    reason=f"folder holds no document files ({', '.join(sorted(DOCUMENT_SUFFIXES))}); "
-                           "add exported pages to it"))
+                result.manifest.append(
+                    ManifestRow(
+                        source_file=display_path(path) + "/",
+                        status="skipped",
+                        reason=f"folder holds no document files ({', '.join(sorted(DOCUMENT_SUFFIXES))}); "
+                        "add exported pages to it",
+                    )
+                )
             files.extend(found)
             result.manifest.extend(_missing_seeds(path, checksums))
         else:
@@ -75,9 +83,13 @@ def ingest_paths(paths: Iterable[Path | str], max_mb: float = DEFAULT_MAX_MB) ->
 def _missing_seeds(folder: Path, checksums: dict[str, str]) -> list[ManifestRow]:
     prefix = display_path(folder).rstrip("/") + "/"
     return [
-        ManifestRow(source_file=rel, status="error",
-                    reason="listed in seeds/manifest.csv but missing on disk; restore it with git checkout")
-        for rel in sorted(checksums) if rel.startswith(prefix) and not (ROOT / rel).exists()
+        ManifestRow(
+            source_file=rel,
+            status="error",
+            reason="listed in seeds/manifest.csv but missing on disk; restore it with git checkout",
+        )
+        for rel in sorted(checksums)
+        if rel.startswith(prefix) and not (ROOT / rel).exists()
     ]
 
 
@@ -91,31 +103,47 @@ def _ingest_one(
         return [], _sidecar_row(path, stems)
     if path.suffix.lower() not in DOCUMENT_SUFFIXES:
         return [], ManifestRow(
-            source_file=name, status="skipped",
+            source_file=name,
+            status="skipped",
             reason=f"unsupported file type '{path.suffix or '(none)'}'; save the page as .txt or .md, "
-                   "or export MEDLINE (.nbib), RIS or BibTeX")
+            "or export MEDLINE (.nbib), RIS or BibTeX",
+        )
     if name in checksums and sha256_of(path) != checksums[name]:
         return [], ManifestRow(
-            source_file=name, status="error",
+            source_file=name,
+            status="error",
             reason="seed changed on disk: sha256 differs from seeds/manifest.csv; restore it (git checkout) or run "
-                   "`python -m helpers seeds --update` if the change is intended")
+            "`python -m helpers seeds --update` if the change is intended",
+        )
     try:
         docs, fmt, encoding, size = parse_file(path, max_mb=max_mb)
     except HelpersError as exc:
         return [], ManifestRow(source_file=name, status="error", reason=str(exc))
     if not docs:
         return [], ManifestRow(
-            source_file=name, status="skipped", format=fmt, encoding=encoding, bytes=size,
+            source_file=name,
+            status="skipped",
+            format=fmt,
+            encoding=encoding,
+            bytes=size,
             reason="no bibliographic content found (no title, DOI, PMID, PMCID, NCT id or abstract); "
-                   "if it is a document, add a sidecar .meta.yaml with its title")
+            "if it is a document, add a sidecar .meta.yaml with its title",
+        )
     notes = [f"{len(docs)} document(s) as {fmt}"]
     if encoding not in ("utf-8", "utf-8-sig"):
         notes.append(f"decoded as {encoding}; save it as UTF-8 to be sure of every character")
     docs, sidecar_note = _apply_sidecar(path, docs)
     if sidecar_note:
         notes.append(sidecar_note)
-    return docs, ManifestRow(source_file=name, status="parsed", reason="; ".join(notes), format=fmt,
-                             documents=len(docs), encoding=encoding, bytes=size)
+    return docs, ManifestRow(
+        source_file=name,
+        status="parsed",
+        reason="; ".join(notes),
+        format=fmt,
+        documents=len(docs),
+        encoding=encoding,
+        bytes=size,
+    )
 
 
 def parse_file(path: Path, max_mb: float = DEFAULT_MAX_MB) -> tuple[list[Document], str, str, int]:
@@ -125,8 +153,10 @@ def parse_file(path: Path, max_mb: float = DEFAULT_MAX_MB) -> tuple[list[Documen
     try:
         records = parser(decoded.text)
     except (ValueError, KeyError, IndexError) as exc:
-        raise IngestError(f"{display_path(path)}: looks like {fmt} but could not be parsed ({exc}); "
-                          "check the export is complete (not truncated)") from exc
+        raise IngestError(
+            f"{display_path(path)}: looks like {fmt} but could not be parsed ({exc}); "
+            "check the export is complete (not truncated)"
+        ) from exc
     if fmt == "generic":
         records = [r for r in records if has_content(r)]
     docs = []
@@ -136,8 +166,9 @@ def parse_file(path: Path, max_mb: float = DEFAULT_MAX_MB) -> tuple[list[Documen
         try:
             docs.append(Document(id=doc_id, source_file=display_path(path), format=fmt, **clean))
         except ValidationError as exc:
-            raise IngestError(f"{display_path(path)}: record {i} has an unexpected value ({exc.errors()[0]['msg']}); "
-                              "check the export") from exc
+            raise IngestError(
+                f"{display_path(path)}: record {i} has an unexpected value ({exc.errors()[0]['msg']}); check the export"
+            ) from exc
     return docs, fmt, decoded.encoding, decoded.size
 
 
@@ -165,12 +196,18 @@ def _sidecar_row(path: Path, stems: set[Path]) -> ManifestRow:
     name = display_path(path)
     target = path.parent.resolve() / document_stem(path)
     if target not in stems:
-        return ManifestRow(source_file=name, status="skipped",
-                           reason=f"sidecar without a document named {document_stem(path)}.* beside it; "
-                                  "rename it or add the document")
+        return ManifestRow(
+            source_file=name,
+            status="skipped",
+            reason=f"sidecar without a document named {document_stem(path)}.* beside it; rename it or add the document",
+        )
     try:
         values = read_sidecar(path)
     except HelpersError as exc:
         return ManifestRow(source_file=name, status="error", reason=str(exc))
-    return ManifestRow(source_file=name, status="parsed", format="sidecar",
-                       reason=f"curated fields for {document_stem(path)}: {', '.join(sorted(values)) or 'none'}")
+    return ManifestRow(
+        source_file=name,
+        status="parsed",
+        format="sidecar",
+        reason=f"curated fields for {document_stem(path)}: {', '.join(sorted(values)) or 'none'}",
+    )

@@ -56,9 +56,14 @@ def verify(manifest: Path = SEED_MANIFEST) -> list[SeedProblem]:
         if not path.exists():
             problems.append(SeedProblem(rel, "listed in seeds/manifest.csv but missing on disk; restore it from git"))
         elif sha256_of(path) != expected:
-            problems.append(SeedProblem(rel, "changed on disk: its sha256 differs from seeds/manifest.csv; restore it "
-                                             "(git checkout) or, if the change is intended, run "
-                                             "`python -m helpers seeds --update`"))
+            problems.append(
+                SeedProblem(
+                    rel,
+                    "changed on disk: its sha256 differs from seeds/manifest.csv; restore it "
+                    "(git checkout) or, if the change is intended, run "
+                    "`python -m helpers seeds --update`",
+                )
+            )
     return problems
 
 

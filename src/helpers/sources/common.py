@@ -10,35 +10,103 @@ PMID_RE = re.compile(r"\bPMID:?\s*(\d{6,9})\b")
 PMCID_RE = re.compile(r"\b(PMC\d{5,9})\b")
 NCT_RE = re.compile(r"\b(NCT\d{8})\b")
 YEAR_RE = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
-MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+MONTHS = {
+    m: i
+    for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)
+}
 
 # Lines of site furniture (PubMed, PMC, journal sites) that never belong to a field.
-BOILERPLATE = frozenset(s.lower() for s in [
-    "Skip to main page content", "Skip to main content", "U.S. flag",
-    "An official website of the United States government",
-    "Dot gov", "The .gov means it’s official.", "The .gov means it's official.", "Https", "The site is secure.",
-    "Access keys NCBI Homepage MyNCBI Homepage Main Content Main Navigation", "PubMed Disclaimer",
-    "LinkOut - more resources", "Full Text Sources", "Medical", "Research Materials", "Miscellaneous",
-    "Similar articles", "Cited by", "Publication types", "MeSH terms", "Substances", "Grants and funding",
-    "Comment in", "Comment on", "Related information", "Full text links", "Cite", "Actions", "Share",
-    "Page navigation", "Save", "Email", "Send to", "Display options", "Other Literature Sources",
-    "Molecular Biology Databases", "Affiliations", "Expand", "Collapse",
-])
+BOILERPLATE = frozenset(
+    s.lower()
+    for s in [
+        "Skip to main page content",
+        "Skip to main content",
+        "U.S. flag",
+        "An official website of the United States government",
+        "Dot gov",
+        "The .gov means it’s official.",
+        "The .gov means it's official.",
+        "Https",
+        "The site is secure.",
+        "Access keys NCBI Homepage MyNCBI Homepage Main Content Main Navigation",
+        "PubMed Disclaimer",
+        "LinkOut - more resources",
+        "Full Text Sources",
+        "Medical",
+        "Research Materials",
+        "Miscellaneous",
+        "Similar articles",
+        "Cited by",
+        "Publication types",
+        "MeSH terms",
+        "Substances",
+        "Grants and funding",
+        "Comment in",
+        "Comment on",
+        "Related information",
+        "Full text links",
+        "Cite",
+        "Actions",
+        "Share",
+        "Page navigation",
+        "Save",
+        "Email",
+        "Send to",
+        "Display options",
+        "Other Literature Sources",
+        "Molecular Biology Databases",
+        "Affiliations",
+        "Expand",
+        "Collapse",
+    ]
+)
 BOILERPLATE_PREFIXES = (
-    "federal government websites often end in", "the https:// ensures that you are connecting",
-    "before sharing sensitive information", "ncbi homepage",
+    "federal government websites often end in",
+    "the https:// ensures that you are connecting",
+    "before sharing sensitive information",
+    "ncbi homepage",
 )
 
 # Headings that end a section.
-HEADINGS = frozenset(s.lower() for s in [
-    "Abstract", "Keywords", "Conflict of interest statement", "Figures", "References", "Similar articles",
-    "Cited by", "Publication types", "MeSH terms", "Substances", "LinkOut - more resources", "PubMed Disclaimer",
-    "Grants and funding", "Comment in", "Associated data", "Supplementary info", "Full text links", "Tables",
-    "Introduction", "Background", "Methods", "Results", "Conclusions", "Discussion", "Acknowledgments",
-    "Acknowledgements", "Funding", "Author contributions", "Footnotes", "Related articles", "Affiliations",
-    "Conflicts of interest", "Competing interests", "Declaration of competing interest",
-])
+HEADINGS = frozenset(
+    s.lower()
+    for s in [
+        "Abstract",
+        "Keywords",
+        "Conflict of interest statement",
+        "Figures",
+        "References",
+        "Similar articles",
+        "Cited by",
+        "Publication types",
+        "MeSH terms",
+        "Substances",
+        "LinkOut - more resources",
+        "PubMed Disclaimer",
+        "Grants and funding",
+        "Comment in",
+        "Associated data",
+        "Supplementary info",
+        "Full text links",
+        "Tables",
+        "Introduction",
+        "Background",
+        "Methods",
+        "Results",
+        "Conclusions",
+        "Discussion",
+        "Acknowledgments",
+        "Acknowledgements",
+        "Funding",
+        "Author contributions",
+        "Footnotes",
+        "Related articles",
+        "Affiliations",
+        "Conflicts of interest",
+        "Competing interests",
+        "Declaration of competing interest",
+    ]
+)
 
 
 def clean_doi(value: str | None) -> str | None:
@@ -78,7 +146,7 @@ def section_after(lines: list[str], heading: str) -> list[str]:
     for i, ln in enumerate(lines):
         if ln.rstrip(":").lower() == target:
             out = []
-            for nxt in lines[i + 1:]:
+            for nxt in lines[i + 1 :]:
                 if is_heading(nxt) or re.match(r"^keywords?\b", nxt, re.I):
                     break
                 out.append(nxt)

@@ -36,22 +36,26 @@ def parse_medline(text: str) -> list[dict]:
         lid = rec.get("LID", [])
         ids = list(rec.get("AID", [])) + ([lid] if isinstance(lid, str) else list(lid))
         doi = next((clean_doi(a.split(" ")[0]) for a in ids if a.endswith("[doi]")), None)
-        out.append({
-            "title": rec.get("TI"),
-            "authors": rec.get("FAU") or rec.get("AU") or [],
-            "authors_complete": True if rec.get("AU") else None,
-            "journal": rec.get("TA") or rec.get("JT"),
-            "date": date, "year": year,
-            "volume": rec.get("VI"), "pages": rec.get("PG"),
-            "doi": doi,
-            "pmid": rec.get("PMID"),
-            "pmcid": first(PMCID_RE, rec.get("PMC", "")),
-            "article_type": (rec.get("PT") or [None])[0],
-            "abstract": rec.get("AB"),
-            "keywords": rec.get("OT", []),
-            "conflict_of_interest": rec.get("COIS"),
-            "nct_ids": sorted(set(NCT_RE.findall(" ".join(rec.get("SI", [])) + " " + rec.get("AB", "")))),
-        })
+        out.append(
+            {
+                "title": rec.get("TI"),
+                "authors": rec.get("FAU") or rec.get("AU") or [],
+                "authors_complete": True if rec.get("AU") else None,
+                "journal": rec.get("TA") or rec.get("JT"),
+                "date": date,
+                "year": year,
+                "volume": rec.get("VI"),
+                "pages": rec.get("PG"),
+                "doi": doi,
+                "pmid": rec.get("PMID"),
+                "pmcid": first(PMCID_RE, rec.get("PMC", "")),
+                "article_type": (rec.get("PT") or [None])[0],
+                "abstract": rec.get("AB"),
+                "keywords": rec.get("OT", []),
+                "conflict_of_interest": rec.get("COIS"),
+                "nct_ids": sorted(set(NCT_RE.findall(" ".join(rec.get("SI", [])) + " " + rec.get("AB", "")))),
+            }
+        )
     return out
 
 
@@ -61,23 +65,27 @@ def parse_ris(text: str) -> list[dict]:
     for rec in rispy.loads(text):
         date, year = parse_date(str(rec.get("year") or rec.get("date") or rec.get("publication_year") or ""))
         notes = " ".join(rec.get("notes", []) if isinstance(rec.get("notes"), list) else [str(rec.get("notes", ""))])
-        out.append({
-            "title": rec.get("primary_title") or rec.get("title"),
-            "authors": rec.get("authors") or rec.get("first_authors") or [],
-            "authors_complete": True if rec.get("authors") else None,
-            "journal": rec.get("journal_name") or rec.get("secondary_title") or rec.get("alternate_title1"),
-            "date": date, "year": year,
-            "volume": rec.get("volume"),
-            "pages": "-".join(p for p in (rec.get("start_page"), rec.get("end_page")) if p) or None,
-            "doi": clean_doi(rec.get("doi")),
-            "pmid": (
-                first(re.compile(r"(\d{6,9})"), str(rec.get("accession_number", "")))
-                if "pubmed" in str(rec.get("name_of_database", "")).lower() else None
-            ),
-            "abstract": rec.get("abstract"),
-            "keywords": rec.get("keywords", []),
-            "nct_ids": sorted(set(NCT_RE.findall(notes + " " + str(rec.get("abstract", ""))))),
-        })
+        out.append(
+            {
+                "title": rec.get("primary_title") or rec.get("title"),
+                "authors": rec.get("authors") or rec.get("first_authors") or [],
+                "authors_complete": True if rec.get("authors") else None,
+                "journal": rec.get("journal_name") or rec.get("secondary_title") or rec.get("alternate_title1"),
+                "date": date,
+                "year": year,
+                "volume": rec.get("volume"),
+                "pages": "-".join(p for p in (rec.get("start_page"), rec.get("end_page")) if p) or None,
+                "doi": clean_doi(rec.get("doi")),
+                "pmid": (
+                    first(re.compile(r"(\d{6,9})"), str(rec.get("accession_number", "")))
+                    if "pubmed" in str(rec.get("name_of_database", "")).lower()
+                    else None
+                ),
+                "abstract": rec.get("abstract"),
+                "keywords": rec.get("keywords", []),
+                "nct_ids": sorted(set(NCT_RE.findall(notes + " " + str(rec.get("abstract", ""))))),
+            }
+        )
     return out
 
 
@@ -89,18 +97,22 @@ def parse_bibtex(text: str) -> list[dict]:
         f = {k.lower(): v.value for k, v in entry.fields_dict.items()}
         date, year = parse_date(str(f.get("year", "")))
         authors = [a.strip() for a in re.split(r"\s+and\s+", f.get("author", "")) if a.strip()]
-        out.append({
-            "title": re.sub(r"[{}]", "", f["title"]) if f.get("title") else None,
-            "authors": authors,
-            "authors_complete": True if authors else None,
-            "journal": f.get("journal"),
-            "date": date, "year": year,
-            "volume": f.get("volume"), "pages": f.get("pages"),
-            "doi": clean_doi(f.get("doi") or first(DOI_RE, f.get("url", ""))),
-            "pmid": f.get("pmid"),
-            "pmcid": f.get("pmcid"),
-            "abstract": f.get("abstract"),
-            "keywords": [k.strip() for k in re.split(r"[;,]", f.get("keywords", "")) if k.strip()],
-            "nct_ids": sorted(set(NCT_RE.findall(f.get("abstract", "")))),
-        })
+        out.append(
+            {
+                "title": re.sub(r"[{}]", "", f["title"]) if f.get("title") else None,
+                "authors": authors,
+                "authors_complete": True if authors else None,
+                "journal": f.get("journal"),
+                "date": date,
+                "year": year,
+                "volume": f.get("volume"),
+                "pages": f.get("pages"),
+                "doi": clean_doi(f.get("doi") or first(DOI_RE, f.get("url", ""))),
+                "pmid": f.get("pmid"),
+                "pmcid": f.get("pmcid"),
+                "abstract": f.get("abstract"),
+                "keywords": [k.strip() for k in re.split(r"[;,]", f.get("keywords", "")) if k.strip()],
+                "nct_ids": sorted(set(NCT_RE.findall(f.get("abstract", "")))),
+            }
+        )
     return out

@@ -74,8 +74,13 @@ def parse(text: str) -> dict:
         "keywords": split_keywords(kw_text) if kw_text.strip() else [],
         "conflict_of_interest": " ".join(_paragraphs(sections.get("conflict of interest", []))) or None,
         "references": [
-            {"index": i, "text": _strip_md(re.sub(r"^\s*(?:\d+\.|[-*])\s*", "", ln)),
-             "doi": clean_doi(first(DOI_RE, ln)), "pmid": first(PMID_RE, ln), "pmcid": first(PMCID_RE, ln)}
+            {
+                "index": i,
+                "text": _strip_md(re.sub(r"^\s*(?:\d+\.|[-*])\s*", "", ln)),
+                "doi": clean_doi(first(DOI_RE, ln)),
+                "pmid": first(PMID_RE, ln),
+                "pmcid": first(PMCID_RE, ln),
+            }
             for i, ln in enumerate(refs_lines, start=1)
         ],
         "nct_ids": sorted(set(NCT_RE.findall(text))),

@@ -29,10 +29,29 @@ from helpers.sources.common import (
 )
 
 PUBLICATION_TYPES = (
-    "Review", "Systematic Review", "Meta-Analysis", "Case Reports", "Clinical Trial", "Clinical Trial, Phase I",
-    "Clinical Trial, Phase II", "Letter", "Editorial", "Comment", "Observational Study", "Randomized Controlled Trial",
-    "Journal Article", "Research Support, Non-U.S. Gov't", "Multicenter Study", "Practice Guideline", "Case Report",
-    "Research Article", "Original Article", "Review Article", "Brief Report", "Correspondence", "News",
+    "Review",
+    "Systematic Review",
+    "Meta-Analysis",
+    "Case Reports",
+    "Clinical Trial",
+    "Clinical Trial, Phase I",
+    "Clinical Trial, Phase II",
+    "Letter",
+    "Editorial",
+    "Comment",
+    "Observational Study",
+    "Randomized Controlled Trial",
+    "Journal Article",
+    "Research Support, Non-U.S. Gov't",
+    "Multicenter Study",
+    "Practice Guideline",
+    "Case Report",
+    "Research Article",
+    "Original Article",
+    "Review Article",
+    "Brief Report",
+    "Correspondence",
+    "News",
 )
 _PUBTYPE_SET = {p.lower() for p in PUBLICATION_TYPES}
 # `Journal. 2024 Dec 12;15:1502298.`  `. 2023 Sep 27;5(11):624–628. doi: …`
@@ -95,8 +114,13 @@ def _citation(lines: list[str], fields: dict) -> int | None:
             fields.update(date=date, year=year, volume=m.group("volume"), pages=m.group("pages"))
             if m.group("journal"):
                 fields["journal"] = m.group("journal").strip()
-            elif i and len(lines[i - 1]) < 80 and not re.search(r"\d", lines[i - 1]) \
-                    and lines[i - 1].lower() not in _PUBTYPE_SET and not is_heading(lines[i - 1]):
+            elif (
+                i
+                and len(lines[i - 1]) < 80
+                and not re.search(r"\d", lines[i - 1])
+                and lines[i - 1].lower() not in _PUBTYPE_SET
+                and not is_heading(lines[i - 1])
+            ):
                 fields["journal"] = lines[i - 1]  # PMC prints the journal on its own line
             return i
     return None
@@ -112,7 +136,7 @@ def _article_type(lines: list[str], cit_idx: int | None) -> str | None:
 
 def _doi(lines: list[str], cit_idx: int | None) -> str | None:
     start = cit_idx or 0
-    for ln in lines[start: start + 4]:
+    for ln in lines[start : start + 4]:
         if ln.lower().startswith("doi:") or " doi: " in ln.lower():
             return clean_doi(first(DOI_RE, ln))
     return None
@@ -120,7 +144,7 @@ def _doi(lines: list[str], cit_idx: int | None) -> str | None:
 
 def _title(lines: list[str], cit_idx: int | None) -> str | None:
     start = (cit_idx + 1) if cit_idx is not None else 0
-    for ln in lines[start: start + 8]:
+    for ln in lines[start : start + 8]:
         low = ln.lower()
         if low.startswith(("doi:", "pmcid", "pmid", "epub", "keywords")) or is_heading(ln) or low in _PUBTYPE_SET:
             continue
@@ -168,7 +192,7 @@ def parse_references(text: str) -> list[dict]:
     if start is None:
         return []
     refs: list[dict] = []
-    for ln in raw[start + 1:]:
+    for ln in raw[start + 1 :]:
         s = ln.strip()
         if not s:
             continue
@@ -183,12 +207,14 @@ def parse_references(text: str) -> list[dict]:
     for i, ref in enumerate(refs, start=1):
         body = REF_LINK_TAIL_RE.sub("", ref["text"]).strip()
         year = first(REF_YEAR_RE, body)
-        out.append({
-            "index": i,
-            "text": body,
-            "year": int(year) if year else None,
-            "doi": clean_doi(first(DOI_RE, body)),
-            "pmid": first(PMID_RE, body),
-            "pmcid": first(PMCID_RE, body),
-        })
+        out.append(
+            {
+                "index": i,
+                "text": body,
+                "year": int(year) if year else None,
+                "doi": clean_doi(first(DOI_RE, body)),
+                "pmid": first(PMID_RE, body),
+                "pmcid": first(PMCID_RE, body),
+            }
+        )
     return out

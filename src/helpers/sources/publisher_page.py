@@ -42,8 +42,19 @@ AUTHOR_ITEM_RE = re.compile(
     rf"(?P<degrees>{DEGREES}(?:\s*,\s*{DEGREES})*)\s*(?P<marks>[\d,*†‡§]*)"
 )
 AFFIL_MARK_RE = re.compile(r"(?:(?<=\s)|^)(\d{1,2})(?=[A-Z])")
-ARTICLE_TYPES = ("Review Article", "Original Article", "Case Report", "Brief Report", "Letter to the Editor",
-                 "Review", "Editorial", "Perspective", "Mini Review", "Systematic Review", "Research Article")
+ARTICLE_TYPES = (
+    "Review Article",
+    "Original Article",
+    "Case Report",
+    "Brief Report",
+    "Letter to the Editor",
+    "Review",
+    "Editorial",
+    "Perspective",
+    "Mini Review",
+    "Systematic Review",
+    "Research Article",
+)
 _TYPES = {t.lower() for t in ARTICLE_TYPES}
 
 
@@ -78,8 +89,12 @@ def parse(text: str) -> dict:
     fields["abstract"] = _abstract(head, kw_idx)
     fields["keywords"] = unique_in_order(k for i in kw_idx for k in split_keywords(lines[i]))
     fields["title"] = _title(head, author_line_idx)
-    fields["conflict_of_interest"] = " ".join(
-        section_after(lines, "Conflicts of interest") or section_after(lines, "Conflict of interest statement")) or None
+    fields["conflict_of_interest"] = (
+        " ".join(
+            section_after(lines, "Conflicts of interest") or section_after(lines, "Conflict of interest statement")
+        )
+        or None
+    )
     fields["nct_ids"] = sorted(set(NCT_RE.findall("\n".join(head))))
     return fields
 
@@ -108,7 +123,7 @@ def _correspondence(head: list[str]) -> str | None:
         if m:
             name = re.split(r",\s*https?://", m.group(1))[0].strip().rstrip(",")
             email = None
-            for nxt in head[i: i + 3]:
+            for nxt in head[i : i + 3]:
                 em = re.search(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", nxt)
                 if em:
                     email = em.group(0)
@@ -132,12 +147,14 @@ def _authors(head: list[str]) -> tuple[list[dict], int | None]:
         for m in AUTHOR_ITEM_RE.finditer(block):
             marks = m.group("marks")
             nums = re.findall(r"\d+", marks)
-            out.append({
-                "name": m.group("name").strip(),
-                "affiliations": [affiliations[n] for n in nums if n in affiliations],
-                "equal_contribution": "*" in marks,
-                "corresponding": False,
-            })
+            out.append(
+                {
+                    "name": m.group("name").strip(),
+                    "affiliations": [affiliations[n] for n in nums if n in affiliations],
+                    "equal_contribution": "*" in marks,
+                    "corresponding": False,
+                }
+            )
         return out, i
     return [], None
 
@@ -176,7 +193,13 @@ def _title(head: list[str], author_idx: int | None) -> str | None:
             return m.group(1).strip()
     if author_idx:
         prev = head[author_idx - 1]
-        if 20 <= len(prev) <= 300 and not prev.endswith(".") and not _is_furniture(prev) and "©" not in prev \
-                and not is_heading(prev) and not PUBLISHED_RE.match(prev):
+        if (
+            20 <= len(prev) <= 300
+            and not prev.endswith(".")
+            and not _is_furniture(prev)
+            and "©" not in prev
+            and not is_heading(prev)
+            and not PUBLISHED_RE.match(prev)
+        ):
             return prev
     return None

@@ -44,8 +44,9 @@ def read_text(path: Path, max_mb: float = DEFAULT_MAX_MB) -> DecodedText:
     raw = path.read_bytes()
     for magic, kind in _MAGIC.items():
         if raw.startswith(magic):
-            raise IngestError(f"{name}: this is {kind}, not a text page; "
-                              "save the page as text (UTF-8) and add that file instead.")
+            raise IngestError(
+                f"{name}: this is {kind}, not a text page; save the page as text (UTF-8) and add that file instead."
+            )
     text, encoding = _decode(raw, name)
     if not text.strip():
         raise IngestError(f"{name}: the file holds only whitespace; re-export the page or remove the file.")
@@ -54,7 +55,7 @@ def read_text(path: Path, max_mb: float = DEFAULT_MAX_MB) -> DecodedText:
 
 def _decode(raw: bytes, name: str) -> tuple[str, str]:
     if raw.startswith(codecs.BOM_UTF8):
-        return raw[len(codecs.BOM_UTF8):].decode("utf-8", errors="strict"), "utf-8-sig"
+        return raw[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict"), "utf-8-sig"
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _strict(raw, "utf-16", name), "utf-16"
     if b"\x00" in raw[:4096]:
@@ -71,8 +72,9 @@ def _decode(raw: bytes, name: str) -> tuple[str, str]:
         text = raw.decode("cp1252", errors="replace")
         encoding = "cp1252"
     if _control_share(text) > 0.05:
-        raise IngestError(f"{name}: binary content (control characters), not a text page; "
-                          "export the document as UTF-8 text.")
+        raise IngestError(
+            f"{name}: binary content (control characters), not a text page; export the document as UTF-8 text."
+        )
     return text, encoding
 
 
@@ -80,8 +82,9 @@ def _strict(raw: bytes, encoding: str, name: str) -> str:
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise IngestError(f"{name}: looks like {encoding} but is truncated or corrupt at byte {exc.start}; "
-                          "re-export it as UTF-8.") from exc
+        raise IngestError(
+            f"{name}: looks like {encoding} but is truncated or corrupt at byte {exc.start}; re-export it as UTF-8."
+        ) from exc
 
 
 def _control_share(text: str) -> float:

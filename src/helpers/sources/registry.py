@@ -32,29 +32,32 @@ from typing import Any
 
 import pandas as pd
 
+from helpers.core.codes import TARGETS, TRIAL_COLUMNS, TRIAL_PHASES
 from helpers.core.errors import IngestError
-from helpers.core.codes import TRIAL_COLUMNS
-from helpers.core.units import age_in_years
 from helpers.core.paths import display_path
+from helpers.core.units import age_in_years
 
 IMPORT_COLUMNS = (*TRIAL_COLUMNS, "interventions", "source_file")
 NCT_RE = re.compile(r"NCT\d{8}")
 STUDY_URL = "https://clinicaltrials.gov/study/{}"
 
 STATUS_ALIASES = {"UNKNOWN_STATUS": "UNKNOWN"}
-PHASE_TOKENS = {
-    "EARLYPHASE1": "EARLY_PHASE1", "PHASE0": "EARLY_PHASE1", "PHASE1": "PHASE1",
-    "PHASE2": "PHASE2", "PHASE3": "PHASE3", "PHASE4": "PHASE4", "NA": "NA",
-    "NOTAPPLICABLE": "NA",
-}
-PHASE_ORDER = ("EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4", "NA")
+# the registry's single phases in order (phase 4 is registered, though no CAR trial here has one)
+PHASE_ORDER = (*(c for c in TRIAL_PHASES if "/" not in c and c != "NA"), "PHASE4", "NA")
+PHASE_TOKENS = {**{c.replace("_", ""): c for c in PHASE_ORDER}, "PHASE0": "EARLY_PHASE1", "NOTAPPLICABLE": "NA"}
 # ClinicalTrials.gov agency classes; everything that is not industry counts as academic
 # in trials.csv (the schema has only these two values, see the report on the schema).
 SPONSOR_CLASSES = {
-    "INDUSTRY": "industry", "OTHER": "academic", "NIH": "academic", "FED": "academic",
-    "U.S._FED": "academic", "OTHER_GOV": "academic", "NETWORK": "academic", "INDIV": "academic",
+    "INDUSTRY": "industry",
+    "OTHER": "academic",
+    "NIH": "academic",
+    "FED": "academic",
+    "U.S._FED": "academic",
+    "OTHER_GOV": "academic",
+    "NETWORK": "academic",
+    "INDIV": "academic",
 }
-TARGET_TOKENS = ("CD19", "BCMA", "CD20", "CD7")
+TARGET_TOKENS = tuple(c for c in TARGETS if "/" not in c and c != "other")  # single antigens
 CAR_NAME_RE = re.compile(r"(?<![A-Za-z])CAA?R(?![a-z])")
 CELL_TYPE_PATTERNS = (
     ("CAAR-T", re.compile(r"CAAR", re.I)),
@@ -63,9 +66,26 @@ CELL_TYPE_PATTERNS = (
     ("gammadelta-CAR-T", re.compile(r"γδ|gamma[- ]?delta", re.I)),
     ("CAR-T", re.compile(r"CAR[- ]?T(?![a-z])|CART(?![a-z])")),
 )
-MONTHS = {m: i for i, m in enumerate(
-    ("january", "february", "march", "april", "may", "june", "july", "august",
-     "september", "october", "november", "december"), start=1)}
+MONTHS = {
+    m: i
+    for i, m in enumerate(
+        (
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ),
+        start=1,
+    )
+}
 
 
 # ---------------------------------------------------------------- field mapping
@@ -175,26 +195,49 @@ def normalise_date(value: object) -> object:
     return text
 
 
-def _row(nct_id: str, title: object, status: object, phases: Sequence[str], sponsor: object,
-         sponsor_class: object, countries: Iterable[str], conditions: Iterable[str],
-         interventions: Sequence[str], start: object, enrollment: object, min_age: object,
-         std_ages: Sequence[str], url: object, source_file: str) -> dict[str, object]:
+def _row(
+    nct_id: str,
+    title: object,
+    status: object,
+    phases: Sequence[str],
+    sponsor: object,
+    sponsor_class: object,
+    countries: Iterable[str],
+    conditions: Iterable[str],
+    interventions: Sequence[str],
+    start: object,
+    enrollment: object,
+    min_age: object,
+    std_ages: Sequence[str],
+    url: object,
+    source_file: str,
+) -> dict[str, object]:
     """One trials.csv-shaped record from registry facts."""
     min_age = _na_if_empty(min_age)
     title = _na_if_empty(title)
     car = _car_names(interventions)
     title_text = "" if title is pd.NA else str(title)
     return {
-        "registry_id": nct_id, "title": title, "status": map_status(status),
-        "phase": map_phase(phases), "sponsor": _na_if_empty(sponsor),
-        "sponsor_type": map_sponsor_type(sponsor_class), "countries": _join(countries, sort=True),
-        "conditions": _join(conditions), "diseases": pd.NA, "targets": derive_targets(interventions),
+        "registry_id": nct_id,
+        "title": title,
+        "status": map_status(status),
+        "phase": map_phase(phases),
+        "sponsor": _na_if_empty(sponsor),
+        "sponsor_type": map_sponsor_type(sponsor_class),
+        "countries": _join(countries, sort=True),
+        "conditions": _join(conditions),
+        "diseases": pd.NA,
+        "targets": derive_targets(interventions),
         "cell_type": derive_cell_type(interventions),
         "cell_source": derive_cell_source([*car, title_text]) if car else pd.NA,
-        "product": pd.NA, "start_date": normalise_date(start), "enrollment": enrollment,
-        "min_age": min_age, "paediatric_eligible": paediatric_from(min_age, std_ages),
+        "product": pd.NA,
+        "start_date": normalise_date(start),
+        "enrollment": enrollment,
+        "min_age": min_age,
+        "paediatric_eligible": paediatric_from(min_age, std_ages),
         "source_url": STUDY_URL.format(nct_id) if _na_if_empty(url) is pd.NA else _na_if_empty(url),
-        "interventions": _join(interventions), "source_file": source_file,
+        "interventions": _join(interventions),
+        "source_file": source_file,
     }
 
 
@@ -217,8 +260,10 @@ class _Study:
     def __init__(self, study: object, index: int, name: str) -> None:
         self.where = f"{name}, studies[{index}]"
         if not isinstance(study, dict):
-            raise IngestError(f"{self.where}: expected a JSON object, found {type(study).__name__}; "
-                              "re-export the studies from ClinicalTrials.gov (API v2 JSON)")
+            raise IngestError(
+                f"{self.where}: expected a JSON object, found {type(study).__name__}; "
+                "re-export the studies from ClinicalTrials.gov (API v2 JSON)"
+            )
         self.study = study
 
     def get(self, path: str, kind: type, default: Any = None) -> Any:
@@ -228,8 +273,10 @@ class _Study:
                 return default
             value = value[key]
         if not isinstance(value, kind) or isinstance(value, bool):
-            raise IngestError(f"{self.where}: field {path} is {type(value).__name__} "
-                              f"({value!r:.40}), expected {kind.__name__}; fix or re-export the record")
+            raise IngestError(
+                f"{self.where}: field {path} is {type(value).__name__} "
+                f"({value!r:.40}), expected {kind.__name__}; fix or re-export the record"
+            )
         return value
 
     def strings(self, path: str, key: str | None = None) -> list[str]:
@@ -246,8 +293,10 @@ def _studies(data: object, name: str) -> list[object]:
     if isinstance(data, list):
         return data
     found = f"keys {sorted(data)[:6]}" if isinstance(data, dict) else type(data).__name__
-    raise IngestError(f"{name}: no \"studies\" list at the top level (found {found}); this is not a "
-                      "ClinicalTrials.gov API v2 export: download the studies again as JSON")
+    raise IngestError(
+        f'{name}: no "studies" list at the top level (found {found}); this is not a '
+        "ClinicalTrials.gov API v2 export: download the studies again as JSON"
+    )
 
 
 def _json_row(study: object, index: int, name: str) -> dict[str, object]:
@@ -255,12 +304,15 @@ def _json_row(study: object, index: int, name: str) -> dict[str, object]:
     p = "protocolSection."
     nct_id = s.get(p + "identificationModule.nctId", str)
     if nct_id is None or not NCT_RE.fullmatch(nct_id.strip()):
-        raise IngestError(f"{s.where}: protocolSection.identificationModule.nctId is "
-                          f"{'missing' if nct_id is None else repr(nct_id)}; every study needs an NCT id "
-                          "(NCT + 8 digits): re-export, or remove the record")
+        raise IngestError(
+            f"{s.where}: protocolSection.identificationModule.nctId is "
+            f"{'missing' if nct_id is None else repr(nct_id)}; every study needs an NCT id "
+            "(NCT + 8 digits): re-export, or remove the record"
+        )
     s.where += f" ({nct_id})"
     return _row(
-        nct_id=nct_id.strip(), title=s.get(p + "identificationModule.briefTitle", str),
+        nct_id=nct_id.strip(),
+        title=s.get(p + "identificationModule.briefTitle", str),
         status=s.get(p + "statusModule.overallStatus", str),
         phases=s.strings(p + "designModule.phases"),
         sponsor=s.get(p + "sponsorCollaboratorsModule.leadSponsor.name", str),
@@ -272,7 +324,8 @@ def _json_row(study: object, index: int, name: str) -> dict[str, object]:
         enrollment=_na_if_empty(s.get(p + "designModule.enrollmentInfo.count", int)),
         min_age=s.get(p + "eligibilityModule.minimumAge", str),
         std_ages=s.strings(p + "eligibilityModule.stdAges"),
-        url=None, source_file=name,
+        url=None,
+        source_file=name,
     )
 
 
@@ -285,8 +338,10 @@ def read_ctgov_json(path: Path | str) -> pd.DataFrame:
     except FileNotFoundError as exc:
         raise IngestError(f"{name}: file not found; check the path of the export") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IngestError(f"{name}: not valid JSON ({exc}); download the studies again as JSON "
-                          "from ClinicalTrials.gov (API v2 format)") from exc
+        raise IngestError(
+            f"{name}: not valid JSON ({exc}); download the studies again as JSON "
+            "from ClinicalTrials.gov (API v2 format)"
+        ) from exc
     return _frame([_json_row(study, i, name) for i, study in enumerate(_studies(data, name))], name)
 
 
@@ -328,17 +383,27 @@ def _csv_row(record: dict[str, str | None], line: int, name: str) -> dict[str, o
     where = f"{name}, line {line}"
     nct_id = (record.get("NCT Number") or "").strip()
     if not NCT_RE.fullmatch(nct_id):
-        raise IngestError(f"{where}: NCT Number is {nct_id or 'empty'!r}; each row needs an NCT id "
-                          "(NCT + 8 digits): re-export, or delete the row")
+        raise IngestError(
+            f"{where}: NCT Number is {nct_id or 'empty'!r}; each row needs an NCT id "
+            "(NCT + 8 digits): re-export, or delete the row"
+        )
     min_age, groups = _age_cell(record.get("Age"))
     return _row(
-        nct_id=nct_id, title=record.get("Study Title"), status=record.get("Study Status"),
-        phases=_split(record.get("Phases")), sponsor=record.get("Sponsor"),
-        sponsor_class=record.get("Funder Type"), countries=_location_countries(record.get("Locations")),
+        nct_id=nct_id,
+        title=record.get("Study Title"),
+        status=record.get("Study Status"),
+        phases=_split(record.get("Phases")),
+        sponsor=record.get("Sponsor"),
+        sponsor_class=record.get("Funder Type"),
+        countries=_location_countries(record.get("Locations")),
         conditions=_split(record.get("Conditions")),
         interventions=_intervention_names(record.get("Interventions")),
-        start=record.get("Start Date"), enrollment=_csv_enrollment(record.get("Enrollment"), where),
-        min_age=min_age, std_ages=groups, url=record.get("Study URL"), source_file=name,
+        start=record.get("Start Date"),
+        enrollment=_csv_enrollment(record.get("Enrollment"), where),
+        min_age=min_age,
+        std_ages=groups,
+        url=record.get("Study URL"),
+        source_file=name,
     )
 
 
@@ -351,8 +416,10 @@ def read_ctgov_csv(path: Path | str) -> pd.DataFrame:
             reader = csv.DictReader(handle)
             header = [h.strip() for h in reader.fieldnames or []]
             if "NCT Number" not in header:
-                raise IngestError(f"{name}: no 'NCT Number' column (header: {header[:5]}...); this is not a "
-                                  "ClinicalTrials.gov CSV download: export again and keep the NCT Number column")
+                raise IngestError(
+                    f"{name}: no 'NCT Number' column (header: {header[:5]}...); this is not a "
+                    "ClinicalTrials.gov CSV download: export again and keep the NCT Number column"
+                )
             reader.fieldnames = header
             rows, line = [], reader.line_num + 1
             for record in reader:
@@ -381,8 +448,11 @@ def find_registry_exports(folder: Path | str) -> list[Path]:
         return []
     if not folder.is_dir():
         raise IngestError(f"{display_path(folder)}: not a folder; pass the folder that holds the exports")
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in {".json", ".csv"})
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in {".json", ".csv"}
+    )
 
 
 def read_ctgov(path: Path | str) -> pd.DataFrame:

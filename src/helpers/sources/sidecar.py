@@ -46,8 +46,9 @@ def read_sidecar(path: Path) -> dict:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise SchemaError(f"{name}: not valid UTF-8 YAML ({exc.__class__.__name__}); "
-                          "fix the syntax, e.g. `doi: 10.1234/abc`.") from exc
+        raise SchemaError(
+            f"{name}: not valid UTF-8 YAML ({exc.__class__.__name__}); fix the syntax, e.g. `doi: 10.1234/abc`."
+        ) from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -58,8 +59,9 @@ def read_sidecar(path: Path) -> dict:
     for key, value in data.items():
         line = lines.get(key, "?")
         if key not in CURATABLE_FIELDS:
-            raise SchemaError(f"{name}, line {line}: unknown field '{key}'; "
-                              f"allowed fields are: {allowed}. Rename or remove it.")
+            raise SchemaError(
+                f"{name}, line {line}: unknown field '{key}'; allowed fields are: {allowed}. Rename or remove it."
+            )
         out[key] = _check(name, line, key, value)
     return out
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from helpers.core.codes import DISEASES, TARGETS
+from helpers.core.codes import DISEASES, REPORT_TYPES, TARGETS
 from helpers.core.errors import ParameterError
 from helpers.evidence.tables import explode_diseases
 from helpers.synthesis.proportions import pooled_proportion, wilson_ci
@@ -39,7 +39,7 @@ UNPOOLED_MEASURES = ("other",)
 DIGITS = 4
 
 # tie-break for the dominant report type of an evidence-map cell: the more formal design first
-TYPE_PRIORITY = ("phase 2", "phase 1/2", "phase 1", "case series", "case report", "conference abstract")
+TYPE_PRIORITY = REPORT_TYPES.rank
 SAFETY_OUTCOMES = (
     # (outcome label, event column, denominator column)
     ("CRS any grade", "crs_n", "crs_N"),
@@ -63,7 +63,7 @@ def disease_name(code: str) -> str:
 class Selection:
     """The reports a notebook run looks at, and what happened to every other report."""
 
-    reports: pd.DataFrame    # the selected rows, sorted by report_id
+    reports: pd.DataFrame  # the selected rows, sorted by report_id
     decisions: pd.DataFrame  # every input report: report_id, included (yes/no), reason
     disease: str = ALL
     target: str = ALL
@@ -72,10 +72,12 @@ class Selection:
 
     @property
     def excluded(self) -> pd.DataFrame:
+        """The decision rows of the reports left out."""
         return self.decisions[self.decisions["included"] == "no"].reset_index(drop=True)
 
     @property
     def year_unknown(self) -> list[str]:
+        """Ids of the selected reports that do not state a publication year."""
         return sorted(self.reports.loc[self.reports["year"].isna(), "report_id"].astype(str))
 
     def describe(self) -> str:
@@ -89,8 +91,13 @@ class Selection:
         return ", ".join(parts)
 
 
-def select_reports(df: pd.DataFrame, disease: str = ALL, target: str = ALL, earliest_year: int = 2019,
-                   include_conference_abstracts: bool = True) -> Selection:
+def select_reports(
+    df: pd.DataFrame,
+    disease: str = ALL,
+    target: str = ALL,
+    earliest_year: int = 2019,
+    include_conference_abstracts: bool = True,
+) -> Selection:
     """Filter reports by disease code (a report qualifies when any of its diseases matches),
     exact target, earliest publication year and report type; every report gets a decision row.
 
@@ -116,8 +123,14 @@ def select_reports(df: pd.DataFrame, disease: str = ALL, target: str = ALL, earl
             decisions.append((row.report_id, "yes", note))
         keep.append(not reasons)
     table = pd.DataFrame(decisions, columns=["report_id", "included", "reason"])
-    return Selection(reports=df[keep].reset_index(drop=True), decisions=table, disease=disease, target=target,
-                     earliest_year=earliest_year, include_conference_abstracts=include_conference_abstracts)
+    return Selection(
+        reports=df[keep].reset_index(drop=True),
+        decisions=table,
+        disease=disease,
+        target=target,
+        earliest_year=earliest_year,
+        include_conference_abstracts=include_conference_abstracts,
+    )
 
 
 def selection_note(sel: Selection) -> str:
@@ -126,12 +139,15 @@ def selection_note(sel: Selection) -> str:
     text = f"{kept} of {total} reports selected ({sel.describe()}); {total - kept} left out."
     unknown = sel.year_unknown
     if unknown:
-        text += (f" {len(unknown)} selected report{'s do' if len(unknown) != 1 else ' does'} not state a "
-                 f"publication year and {'are' if len(unknown) != 1 else 'is'} kept: {', '.join(unknown)}.")
+        text += (
+            f" {len(unknown)} selected report{'s do' if len(unknown) != 1 else ' does'} not state a "
+            f"publication year and {'are' if len(unknown) != 1 else 'is'} kept: {', '.join(unknown)}."
+        )
     return text
 
 
 def as_selection(data: Selection | pd.DataFrame) -> Selection:
+    """The selection itself, or all reports selected with the default filters."""
     return data if isinstance(data, Selection) else select_reports(data)
 
 
@@ -171,6 +187,7 @@ def disease_order(values: Iterable[str]) -> list[str]:
 
 
 def target_order(values: Iterable[str]) -> list[str]:
+    """Targets in the table's order, then 'not reported'."""
     order = list(TARGETS) + [NOT_REPORTED]
     return sorted(set(values), key=lambda v: (order.index(v) if v in order else len(order), v))
 
@@ -186,16 +203,18 @@ def count_overlap_once(frame: pd.DataFrame, size: str) -> tuple[pd.DataFrame, pd
     if frame.empty:
         return frame.copy(), frame.assign(kept_instead=pd.Series(dtype="string"))
     ranked = frame.assign(
-        _size=frame[size].astype("Float64").fillna(-1), _year=frame["year"].astype("Float64").fillna(-1),
+        _size=frame[size].astype("Float64").fillna(-1),
+        _year=frame["year"].astype("Float64").fillna(-1),
     ).sort_values(["_size", "_year", "report_id"], ascending=[False, False, True], kind="stable")
     grouped = ranked["overlap_group"].notna()
     first = ranked[grouped].drop_duplicates("overlap_group", keep="first")
     kept_ids = set(ranked.loc[~grouped, "report_id"]) | set(first["report_id"])
-    winner = dict(zip(first["overlap_group"], first["report_id"]))
+    winner = dict(zip(first["overlap_group"], first["report_id"], strict=True))
     kept = frame[frame["report_id"].isin(kept_ids)].copy()
     dropped = frame[~frame["report_id"].isin(kept_ids)].copy()
-    dropped["kept_instead"] = pd.Series([winner[g] for g in dropped["overlap_group"]], index=dropped.index,
-                                        dtype="string")
+    dropped["kept_instead"] = pd.Series(
+        [winner[g] for g in dropped["overlap_group"]], index=dropped.index, dtype="string"
+    )
     return kept, dropped
 
 
@@ -232,8 +251,10 @@ def patient_totals(data: Selection | pd.DataFrame) -> dict[str, int]:
 
 def _dominant_type(cell: pd.DataFrame) -> str:
     counts = cell.groupby("report_type").agg(reports=("report_id", "size"), patients=("n", "sum"))
-    ranked = sorted(counts.itertuples(), key=lambda r: (-r.reports, -r.patients, TYPE_PRIORITY.index(r.Index)
-                                                        if r.Index in TYPE_PRIORITY else 99))
+    ranked = sorted(
+        counts.itertuples(),
+        key=lambda r: (-r.reports, -r.patients, TYPE_PRIORITY.index(r.Index) if r.Index in TYPE_PRIORITY else 99),
+    )
     return str(ranked[0].Index)
 
 
@@ -241,24 +262,38 @@ def evidence_map(data: Selection | pd.DataFrame) -> pd.DataFrame:
     """Disease x target cells: reports, patients (overlap counted once), patients summed over
     reports, dominant report type and the report ids. Multi-disease reports add their per-disease n."""
     long = disease_rows(data)
-    columns = ["disease", "target", "reports", "patients", "patients_all_reports", "dominant_report_type",
-               "report_types", "report_ids"]
+    columns = [
+        "disease",
+        "target",
+        "reports",
+        "patients",
+        "patients_all_reports",
+        "dominant_report_type",
+        "report_types",
+        "report_ids",
+    ]
     rows = []
     for (disease, target), cell in long.groupby(["disease", "target"], sort=False):
         types = cell["report_type"].value_counts()
-        rows.append({
-            "disease": disease, "target": target, "reports": int(cell["report_id"].nunique()),
-            "patients": unique_patients(cell), "patients_all_reports": int(cell["n"].sum()),
-            "dominant_report_type": _dominant_type(cell),
-            "report_types": "; ".join(f"{t} {types[t]}" for t in sorted(types.index)),
-            "report_ids": "; ".join(sorted(cell["report_id"])),
-        })
+        rows.append(
+            {
+                "disease": disease,
+                "target": target,
+                "reports": int(cell["report_id"].nunique()),
+                "patients": unique_patients(cell),
+                "patients_all_reports": int(cell["n"].sum()),
+                "dominant_report_type": _dominant_type(cell),
+                "report_types": "; ".join(f"{t} {types[t]}" for t in sorted(types.index)),
+                "report_ids": "; ".join(sorted(cell["report_id"])),
+            }
+        )
     out = pd.DataFrame(rows, columns=columns)
     return _sort_groups(out, "disease", "target")
 
 
-def _sort_groups(df: pd.DataFrame, disease_col: str | None, target_col: str | None,
-                 extra: list[str] | None = None) -> pd.DataFrame:
+def _sort_groups(
+    df: pd.DataFrame, disease_col: str | None, target_col: str | None, extra: list[str] | None = None
+) -> pd.DataFrame:
     if df.empty:
         return df.reset_index(drop=True)
     keys = []
@@ -281,7 +316,7 @@ class Efficacy:
     """Per-report response proportions, pooled estimates and the reports that could not be used."""
 
     reports: pd.DataFrame  # one row per report with responders and evaluable patients
-    pooled: pd.DataFrame   # one row per disease x measure pooled from >= 2 reports
+    pooled: pd.DataFrame  # one row per disease x measure pooled from >= 2 reports
     skipped: pd.DataFrame  # report_id, label, reason
 
 
@@ -313,22 +348,49 @@ def efficacy(data: Selection | pd.DataFrame, alpha: float = 0.05) -> Efficacy:
             continue
         k, n = int(row["efficacy_n_responding"]), int(row["efficacy_n_evaluable"])
         low, high = wilson_ci(k, n, alpha)
-        rows.append({
-            "disease": row["disease"], "measure": row["efficacy_measure"], "report_id": row["report_id"],
-            "label": citation_label(row), "year": row["year"], "report_type": row["report_type"],
-            "target": _text(row["target"]), "responders": k, "evaluable": n, "proportion": round(k / n, DIGITS),
-            "ci_low": round(low, DIGITS), "ci_high": round(high, DIGITS),
-            "timepoint": row["efficacy_timepoint"], "overlap_group": row["overlap_group"], "pool_status": "",
-        })
-    columns = ["disease", "measure", "report_id", "label", "year", "report_type", "target", "responders",
-               "evaluable", "proportion", "ci_low", "ci_high", "timepoint", "overlap_group", "pool_status"]
+        rows.append(
+            {
+                "disease": row["disease"],
+                "measure": row["efficacy_measure"],
+                "report_id": row["report_id"],
+                "label": citation_label(row),
+                "year": row["year"],
+                "report_type": row["report_type"],
+                "target": _text(row["target"]),
+                "responders": k,
+                "evaluable": n,
+                "proportion": round(k / n, DIGITS),
+                "ci_low": round(low, DIGITS),
+                "ci_high": round(high, DIGITS),
+                "timepoint": row["efficacy_timepoint"],
+                "overlap_group": row["overlap_group"],
+                "pool_status": "",
+            }
+        )
+    columns = [
+        "disease",
+        "measure",
+        "report_id",
+        "label",
+        "year",
+        "report_type",
+        "target",
+        "responders",
+        "evaluable",
+        "proportion",
+        "ci_low",
+        "ci_high",
+        "timepoint",
+        "overlap_group",
+        "pool_status",
+    ]
     per_report = pd.DataFrame(rows, columns=columns)
     pooled_rows = []
     if not per_report.empty:
         per_report = _sort_groups(per_report, "disease", None, ["measure", "year", "report_id"])
         for (disease, measure), cell in per_report.groupby(["disease", "measure"], sort=False):
             kept, dropped = count_overlap_once(cell, "evaluable")
-            for idx, other in zip(dropped.index, dropped["kept_instead"]):
+            for idx, other in zip(dropped.index, dropped["kept_instead"], strict=True):
                 group = cell.loc[idx, "overlap_group"]
                 per_report.loc[idx, "pool_status"] = f"not pooled: same cohort ({group}) as {other}"
             if measure in UNPOOLED_MEASURES:
@@ -339,17 +401,39 @@ def efficacy(data: Selection | pd.DataFrame, alpha: float = 0.05) -> Efficacy:
                 continue
             per_report.loc[kept.index, "pool_status"] = "pooled"
             pool = pooled_proportion(list(kept["responders"]), list(kept["evaluable"]), alpha=alpha)
-            pooled_rows.append({
-                "disease": disease, "measure": measure, "reports": pool.k_studies, "responders": pool.n_events,
-                "evaluable": pool.n_total, "estimate": round(pool.estimate, DIGITS),
-                "ci_low": round(pool.ci_low, DIGITS), "ci_high": round(pool.ci_high, DIGITS),
-                "i2": round(pool.i2, DIGITS), "tau2": round(pool.tau2, DIGITS),
-                "report_ids": "; ".join(sorted(kept["report_id"])),
-                "dropped_overlap": "; ".join(sorted(dropped["report_id"])),
-            })
-    pooled = pd.DataFrame(pooled_rows, columns=[
-        "disease", "measure", "reports", "responders", "evaluable", "estimate", "ci_low", "ci_high", "i2", "tau2",
-        "report_ids", "dropped_overlap"])
+            pooled_rows.append(
+                {
+                    "disease": disease,
+                    "measure": measure,
+                    "reports": pool.k_studies,
+                    "responders": pool.n_events,
+                    "evaluable": pool.n_total,
+                    "estimate": round(pool.estimate, DIGITS),
+                    "ci_low": round(pool.ci_low, DIGITS),
+                    "ci_high": round(pool.ci_high, DIGITS),
+                    "i2": round(pool.i2, DIGITS),
+                    "tau2": round(pool.tau2, DIGITS),
+                    "report_ids": "; ".join(sorted(kept["report_id"])),
+                    "dropped_overlap": "; ".join(sorted(dropped["report_id"])),
+                }
+            )
+    pooled = pd.DataFrame(
+        pooled_rows,
+        columns=[
+            "disease",
+            "measure",
+            "reports",
+            "responders",
+            "evaluable",
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "i2",
+            "tau2",
+            "report_ids",
+            "dropped_overlap",
+        ],
+    )
     skipped_df = pd.DataFrame(sorted(skipped), columns=["report_id", "label", "reason"])
     return Efficacy(reports=per_report, pooled=pooled, skipped=skipped_df)
 
@@ -365,16 +449,22 @@ def _safety_rows(group_name: str, cell: pd.DataFrame, alpha: float) -> list[dict
         events = int(kept[event_col].sum()) if not kept.empty else 0
         denominator = int(kept[denom_col].sum()) if not kept.empty else 0
         low, high = wilson_ci(events, denominator, alpha) if denominator else (None, None)
-        rows.append({
-            "group": group_name, "outcome": outcome, "events": events, "denominator": denominator,
-            "rate": round(events / denominator, DIGITS) if denominator else None,
-            "ci_low": round(low, DIGITS) if low is not None else None,
-            "ci_high": round(high, DIGITS) if high is not None else None,
-            "reports_counted": len(kept), "reports_not_reporting": len(cell) - len(reporting),
-            "reports_dropped_overlap": len(dropped),
-            "report_ids": "; ".join(sorted(kept["report_id"])),
-            "dropped_overlap": "; ".join(sorted(dropped["report_id"])),
-        })
+        rows.append(
+            {
+                "group": group_name,
+                "outcome": outcome,
+                "events": events,
+                "denominator": denominator,
+                "rate": round(events / denominator, DIGITS) if denominator else None,
+                "ci_low": round(low, DIGITS) if low is not None else None,
+                "ci_high": round(high, DIGITS) if high is not None else None,
+                "reports_counted": len(kept),
+                "reports_not_reporting": len(cell) - len(reporting),
+                "reports_dropped_overlap": len(dropped),
+                "report_ids": "; ".join(sorted(kept["report_id"])),
+                "dropped_overlap": "; ".join(sorted(dropped["report_id"])),
+            }
+        )
     return rows
 
 
@@ -385,16 +475,27 @@ def safety(data: Selection | pd.DataFrame, by: str = "disease", alpha: float = 0
     if by not in SAFETY_GROUPINGS:
         raise ParameterError(f"by={by!r}: use one of {', '.join(SAFETY_GROUPINGS)}")
     sel = as_selection(data)
-    df = sel.reports.assign(disease=attributed_disease(sel.reports),
-                            target=sel.reports["target"].fillna(NOT_REPORTED))
+    df = sel.reports.assign(disease=attributed_disease(sel.reports), target=sel.reports["target"].fillna(NOT_REPORTED))
     groups = disease_order(df["disease"]) if by == "disease" else target_order(df["target"])
     rows = []
     for group in groups:
         rows += _safety_rows(group, df[df[by] == group], alpha)
     if not df.empty:
         rows += _safety_rows(ALL_REPORTS, df, alpha)
-    columns = ["group", "outcome", "events", "denominator", "rate", "ci_low", "ci_high", "reports_counted",
-               "reports_not_reporting", "reports_dropped_overlap", "report_ids", "dropped_overlap"]
+    columns = [
+        "group",
+        "outcome",
+        "events",
+        "denominator",
+        "rate",
+        "ci_low",
+        "ci_high",
+        "reports_counted",
+        "reports_not_reporting",
+        "reports_dropped_overlap",
+        "report_ids",
+        "dropped_overlap",
+    ]
     out = pd.DataFrame(rows, columns=columns)
     return out.rename(columns={"group": by})
 
@@ -409,38 +510,97 @@ def caveats(data: Selection | pd.DataFrame) -> pd.DataFrame:
     rows: list[tuple[str, str, list[str], str]] = []
     for group, cell in df[df["overlap_group"].notna()].groupby("overlap_group", sort=True):
         if len(cell) > 1:
-            rows.append(("all", f"overlapping cohort '{group}'", list(cell["report_id"]),
-                         "patients counted once per disease (largest report); one report of the group "
-                         "kept in pooled and safety sums"))
+            rows.append(
+                (
+                    "all",
+                    f"overlapping cohort '{group}'",
+                    list(cell["report_id"]),
+                    "patients counted once per disease (largest report); one report of the group "
+                    "kept in pooled and safety sums",
+                )
+            )
     small = df[df["n_patients"] < SMALL_N]
-    rows.append(("all", f"fewer than {SMALL_N} patients", list(small["report_id"]),
-                 "wide confidence intervals; selection and publication bias likely"))
-    rows.append(("all", "conference abstract", list(df.loc[df["report_type"] == CONFERENCE, "report_id"]),
-                 "not peer reviewed; preliminary numbers that later papers may revise"))
-    rows.append(("all", "year not reported", list(df.loc[df["year"].isna(), "report_id"]),
-                 "kept: cannot be checked against earliest_year"))
-    rows.append(("all", "several diseases in one report", list(df.loc[df["disease"] == MIXED, "report_id"]),
-                 "efficacy and safety shown under 'mixed', not split by disease"))
+    rows.append(
+        (
+            "all",
+            f"fewer than {SMALL_N} patients",
+            list(small["report_id"]),
+            "wide confidence intervals; selection and publication bias likely",
+        )
+    )
+    rows.append(
+        (
+            "all",
+            "conference abstract",
+            list(df.loc[df["report_type"] == CONFERENCE, "report_id"]),
+            "not peer reviewed; preliminary numbers that later papers may revise",
+        )
+    )
+    rows.append(
+        (
+            "all",
+            "year not reported",
+            list(df.loc[df["year"].isna(), "report_id"]),
+            "kept: cannot be checked against earliest_year",
+        )
+    )
+    rows.append(
+        (
+            "all",
+            "several diseases in one report",
+            list(df.loc[df["disease"] == MIXED, "report_id"]),
+            "efficacy and safety shown under 'mixed', not split by disease",
+        )
+    )
     eff = efficacy(sel)
     for disease, cell in eff.reports.groupby("disease", sort=False):
         measures = sorted(cell["measure"].unique())
         if len(measures) > 1:
-            rows.append(("efficacy", f"{disease}: different response measures ({', '.join(measures)})",
-                         list(cell["report_id"]), "proportions are comparable only within one measure; "
-                                                  "pooled only within a measure"))
+            rows.append(
+                (
+                    "efficacy",
+                    f"{disease}: different response measures ({', '.join(measures)})",
+                    list(cell["report_id"]),
+                    "proportions are comparable only within one measure; pooled only within a measure",
+                )
+            )
     other = eff.reports[eff.reports["measure"].isin(UNPOOLED_MEASURES)]
-    rows.append(("efficacy", "response measure 'other' (definitions differ)", list(other["report_id"]),
-                 "shown per report, never pooled"))
-    rows.append(("efficacy", "response counts missing or without a denominator", list(eff.skipped["report_id"]),
-                 "not in the forest plot or the pooled estimates"))
+    rows.append(
+        (
+            "efficacy",
+            "response measure 'other' (definitions differ)",
+            list(other["report_id"]),
+            "shown per report, never pooled",
+        )
+    )
+    rows.append(
+        (
+            "efficacy",
+            "response counts missing or without a denominator",
+            list(eff.skipped["report_id"]),
+            "not in the forest plot or the pooled estimates",
+        )
+    )
     no_denominator = []
     for _, event_col, denom_col in SAFETY_OUTCOMES:
         no_denominator += list(df.loc[df[event_col].notna() & df[denom_col].isna(), "report_id"])
-    rows.append(("safety", "toxicity count given without its denominator", no_denominator,
-                 "left out of the safety rates (the denominator is not guessed)"))
+    rows.append(
+        (
+            "safety",
+            "toxicity count given without its denominator",
+            no_denominator,
+            "left out of the safety rates (the denominator is not guessed)",
+        )
+    )
     neither = df[df["crs_N"].isna() & df["icans_N"].isna()]
-    rows.append(("safety", "CRS and ICANS not reported", list(neither["report_id"]),
-                 "not in the safety rates; absence of a report is not absence of toxicity"))
+    rows.append(
+        (
+            "safety",
+            "CRS and ICANS not reported",
+            list(neither["report_id"]),
+            "not in the safety rates; absence of a report is not absence of toxicity",
+        )
+    )
     table = [(s, c, len(set(ids)), "; ".join(sorted(set(ids))), what) for s, c, ids, what in rows if ids]
     order = {"all": 0, "efficacy": 1, "safety": 2}
     table.sort(key=lambda r: (order[r[0]], r[1]))
@@ -450,8 +610,10 @@ def caveats(data: Selection | pd.DataFrame) -> pd.DataFrame:
 def caveat_lines(table: pd.DataFrame, section: str) -> list[str]:
     """Sentences for the caveats of one section ('all', 'efficacy', 'safety'), to show next to its numbers."""
     part = table[table["section"] == section]
-    return [f"{r.caveat} — {r.n_reports} report{'s' if r.n_reports != 1 else ''} ({r.reports}): {r.consequence}."
-            for r in part.itertuples(index=False)]
+    return [
+        f"{r.caveat} — {r.n_reports} report{'s' if r.n_reports != 1 else ''} ({r.reports}): {r.consequence}."
+        for r in part.itertuples(index=False)
+    ]
 
 
 # ---------------------------------------------------------------- narrative
@@ -466,26 +628,47 @@ def narrative_context(data: Selection | pd.DataFrame, alpha: float = 0.05) -> di
     diseases = []
     for code in disease_order(long["disease"]):
         cell = long[long["disease"] == code]
-        diseases.append({"code": code, "name": disease_name(code),
-                         "reports": int(cell["report_id"].nunique()), "patients": unique_patients(cell)})
+        diseases.append(
+            {
+                "code": code,
+                "name": disease_name(code),
+                "reports": int(cell["report_id"].nunique()),
+                "patients": unique_patients(cell),
+            }
+        )
     targets = []
     for target in target_order(df["target"].fillna(NOT_REPORTED)):
         cell = df[df["target"].fillna(NOT_REPORTED) == target]
         targets.append({"target": target, "reports": len(cell)})
     eff = efficacy(sel, alpha)
-    pooled = [{"disease": r.disease, "disease_name": disease_name(r.disease), "measure": r.measure,
-               "reports": int(r.reports), "responders": int(r.responders), "evaluable": int(r.evaluable),
-               "estimate": float(r.estimate), "ci_low": float(r.ci_low), "ci_high": float(r.ci_high),
-               "i2": float(r.i2)} for r in eff.pooled.itertuples(index=False)]
+    pooled = [
+        {
+            "disease": r.disease,
+            "disease_name": disease_name(r.disease),
+            "measure": r.measure,
+            "reports": int(r.reports),
+            "responders": int(r.responders),
+            "evaluable": int(r.evaluable),
+            "estimate": float(r.estimate),
+            "ci_low": float(r.ci_low),
+            "ci_high": float(r.ci_high),
+            "i2": float(r.i2),
+        }
+        for r in eff.pooled.itertuples(index=False)
+    ]
     overall = safety(sel, "disease", alpha) if not df.empty else pd.DataFrame()
     tox = {}
-    for key, (outcome, _, _) in zip(("crs_any", "crs_g3", "icans_any", "icans_g3"), SAFETY_OUTCOMES):
+    for key, (outcome, _, _) in zip(("crs_any", "crs_g3", "icans_any", "icans_g3"), SAFETY_OUTCOMES, strict=True):
         if overall.empty:
             tox[key] = {"events": 0, "denominator": 0, "reports": 0, "not_reporting": 0}
             continue
         r = overall[(overall["disease"] == ALL_REPORTS) & (overall["outcome"] == outcome)].iloc[0]
-        tox[key] = {"events": int(r["events"]), "denominator": int(r["denominator"]),
-                    "reports": int(r["reports_counted"]), "not_reporting": int(r["reports_not_reporting"])}
+        tox[key] = {
+            "events": int(r["events"]),
+            "denominator": int(r["denominator"]),
+            "reports": int(r["reports_counted"]),
+            "not_reporting": int(r["reports_not_reporting"]),
+        }
     groups = df["overlap_group"].dropna()
     shared = groups[groups.duplicated(keep=False)]
     return {
@@ -506,6 +689,8 @@ def narrative_context(data: Selection | pd.DataFrame, alpha: float = 0.05) -> di
         "n_efficacy_reports": len(eff.reports),
         "n_efficacy_skipped": len(eff.skipped),
         "pooled": pooled,
-        "crs_any": tox["crs_any"], "crs_g3": tox["crs_g3"],
-        "icans_any": tox["icans_any"], "icans_g3": tox["icans_g3"],
+        "crs_any": tox["crs_any"],
+        "crs_g3": tox["crs_g3"],
+        "icans_any": tox["icans_any"],
+        "icans_g3": tox["icans_g3"],
     }

@@ -13,8 +13,9 @@ from helpers.text.vocabulary import Vocabulary
 CATEGORY_ORDER = CATEGORIES.codes
 
 
-def coverage_counts(mentions: pd.DataFrame, vocab: Vocabulary, categories: Iterable[str] = CATEGORY_ORDER,
-                    min_mentions: int = 1) -> pd.DataFrame:
+def coverage_counts(
+    mentions: pd.DataFrame, vocab: Vocabulary, categories: Iterable[str] = CATEGORY_ORDER, min_mentions: int = 1
+) -> pd.DataFrame:
     """Documents (rows, by citation) x concepts (columns, grouped by category): affirmed mentions.
 
     Negated mentions ("no ICANS was observed") are not coverage. A concept is kept when its
@@ -47,13 +48,20 @@ def shared_and_unique(mentions: pd.DataFrame, vocab: Vocabulary) -> tuple[pd.Dat
     shared = per[per["concept"].map(counts) == n_docs] if n_docs > 1 else per.iloc[0:0]
     unique = per[per["concept"].map(counts) == 1] if n_docs > 1 else per.iloc[0:0]
     cols = ["category", "concept", "label", "citation", "mentions", "sentence"]
-    return (shared[cols].sort_values(["category", "label", "citation"]).reset_index(drop=True),
-            unique[cols].sort_values(["category", "label"]).reset_index(drop=True))
+    return (
+        shared[cols].sort_values(["category", "label", "citation"]).reset_index(drop=True),
+        unique[cols].sort_values(["category", "label"]).reset_index(drop=True),
+    )
 
 
 def negated_mentions(mentions: pd.DataFrame) -> pd.DataFrame:
+    """The negated mentions with their sentence, by document and concept."""
     neg = mentions[mentions["negated"].astype(bool)]
-    return neg[["citation", "category", "concept", "text", "sentence"]].sort_values(["citation", "concept"]).reset_index(drop=True)
+    return (
+        neg[["citation", "category", "concept", "text", "sentence"]]
+        .sort_values(["citation", "concept"])
+        .reset_index(drop=True)
+    )
 
 
 def disease_sets(mentions: pd.DataFrame) -> pd.DataFrame:
@@ -72,7 +80,7 @@ def narrative_context(mentions: pd.DataFrame, vocab: Vocabulary) -> dict:
 
     def first_support(rows: pd.DataFrame) -> list[dict]:
         out = []
-        for concept, grp in rows.groupby("concept", sort=False):
+        for _concept, grp in rows.groupby("concept", sort=False):
             r = grp.iloc[0]
             out.append({"label": r["label"], "citation": r["citation"], "sentence": r["sentence"]})
         return out
@@ -82,21 +90,38 @@ def narrative_context(mentions: pd.DataFrame, vocab: Vocabulary) -> dict:
     unique_other = first_support(unique[unique["category"] != "diseases"])
     targets = per[per["category"] == "targets"]
     target_docs = [
-        {"label": vocab.concepts[c].label, "n_docs": int(g["citation"].nunique()), "citation": g.iloc[0]["citation"],
-         "sentence": g.iloc[0]["sentence"]}
+        {
+            "label": vocab.concepts[c].label,
+            "n_docs": int(g["citation"].nunique()),
+            "citation": g.iloc[0]["citation"],
+            "sentence": g.iloc[0]["sentence"],
+        }
         for c, g in targets.groupby("concept", sort=True)
     ]
     target_docs.sort(key=lambda t: (-t["n_docs"], t["label"]))
-    return {"n_docs": len(docs), "docs": docs, "shared_diseases": shared_d, "unique_diseases": unique_d,
-            "unique_other": unique_other, "targets": target_docs}
+    return {
+        "n_docs": len(docs),
+        "docs": docs,
+        "shared_diseases": shared_d,
+        "unique_diseases": unique_d,
+        "unique_other": unique_other,
+        "targets": target_docs,
+    }
 
 
 def vocabulary_summary(vocab: Vocabulary, categories: Iterable[str] = CATEGORY_ORDER) -> pd.DataFrame:
     """Concepts per category with their standard ids: what the annotator looks for."""
-    rows = [{"category": c.category, "code": c.code, "label": c.label,
-             "ids": "; ".join(f"{k}: {v}" for k, v in sorted(c.ids.items())),
-             "forms": len(c.synonyms) + len(c.abbreviations) + len(c.ambiguous)}
-            for c in vocab.concepts.values() if c.category in set(categories)]
+    rows = [
+        {
+            "category": c.category,
+            "code": c.code,
+            "label": c.label,
+            "ids": "; ".join(f"{k}: {v}" for k, v in sorted(c.ids.items())),
+            "forms": len(c.synonyms) + len(c.abbreviations) + len(c.ambiguous),
+        }
+        for c in vocab.concepts.values()
+        if c.category in set(categories)
+    ]
     df = pd.DataFrame(rows, columns=["category", "code", "label", "ids", "forms"])
     df["order"] = df["category"].map({c: i for i, c in enumerate(CATEGORY_ORDER)})
     return df.sort_values(["order", "label"]).drop(columns="order").reset_index(drop=True)

@@ -16,8 +16,7 @@ def concepts_of(code: str) -> set[str]:
     return {code} | {concept for concept, parent in DISEASE_OF_CONCEPT.items() if parent == code}
 
 
-def evidence_counts(clinical: pd.DataFrame, trials: pd.DataFrame, mentions: pd.DataFrame | None = None
-                    ) -> pd.DataFrame:
+def evidence_counts(clinical: pd.DataFrame, trials: pd.DataFrame, mentions: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per disease code: reports, patients (as reported, overlaps not removed), trials, documents naming it."""
     long = explode_diseases(clinical)
     trial_codes = trials["diseases"].fillna("").str.split(";")
@@ -32,13 +31,16 @@ def evidence_counts(clinical: pd.DataFrame, trials: pd.DataFrame, mentions: pd.D
         if code == OTHER:
             continue
         sub = long[long["disease"] == code]
-        rows.append({
-            "code": code, "disease": DISEASES.label(code),
-            "reports": int(sub["report_id"].nunique()),
-            "patients": int(sub["n"].fillna(0).sum()),
-            "trials": int(sum(code in codes for codes in trial_codes)),
-            "documents": len(doc_codes.get(code, set())),
-        })
+        rows.append(
+            {
+                "code": code,
+                "disease": DISEASES.label(code),
+                "reports": int(sub["report_id"].nunique()),
+                "patients": int(sub["n"].fillna(0).sum()),
+                "trials": int(sum(code in codes for codes in trial_codes)),
+                "documents": len(doc_codes.get(code, set())),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -48,7 +50,9 @@ def disease_parameter_sets(snapshot: Snapshot) -> list[tuple[dict, str, str]]:
     out = []
     for r in counts.itertuples(index=False):
         if r.reports or r.trials or r.documents:
-            summary = (f"{r.reports} published report(s), {r.patients} patient(s) as reported; "
-                       f"{r.trials} registered trial(s); discussed in {r.documents} seed document(s)")
+            summary = (
+                f"{r.reports} published report(s), {r.patients} patient(s) as reported; "
+                f"{r.trials} registered trial(s); discussed in {r.documents} seed document(s)"
+            )
             out.append(({"disease": r.code, "target": "all"}, r.disease, summary))
     return out

@@ -21,36 +21,34 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from helpers.core.codes import CELL_SOURCES, DISEASES, SPONSOR_TYPES, TRIAL_COLUMNS, TRIAL_PHASES, TRIAL_STATUSES
+from helpers.core.codes import (
+    CELL_SOURCES,
+    DISEASES,
+    SPONSOR_TYPES,
+    TARGETS,
+    TRIAL_COLUMNS,
+    TRIAL_PHASES,
+    TRIAL_STATUSES,
+)
 from helpers.core.errors import ParameterError
 from helpers.core.units import age_in_years
+from helpers.synthesis.regions import REGIONS, region_of, trial_regions
 
 NOT_STATED = "not stated"
 ALL = "all"
 
 # Targets drawn as their own line in the per-year figure; every other construct is "other targets".
-MAIN_TARGETS = ("CD19", "CD19/BCMA", "BCMA")
+MAIN_TARGETS = TARGETS.featured
 OTHER_TARGETS = "other targets"
 
-REGIONS = ("East Asia", "North America", "Europe", "other")
-EAST_ASIA = ("China", "Hong Kong", "Japan", "Korea, Republic of", "Korea, Democratic People's Republic of",
-             "South Korea", "Macau", "Macao", "Mongolia", "Taiwan")
-NORTH_AMERICA = ("United States", "Canada")  # Mexico and the Caribbean count as "other" (Latin America)
-EUROPE = (
-    "Albania", "Andorra", "Austria", "Belarus", "Belgium", "Bosnia and Herzegovina", "Bulgaria", "Croatia",
-    "Cyprus", "Czech Republic", "Czechia", "Denmark", "Estonia", "Finland", "France", "Germany", "Greece",
-    "Hungary", "Iceland", "Ireland", "Italy", "Kosovo", "Latvia", "Liechtenstein", "Lithuania", "Luxembourg",
-    "Malta", "Moldova", "Moldova, Republic of", "Monaco", "Montenegro", "Netherlands", "North Macedonia",
-    "Norway", "Poland", "Portugal", "Romania", "Russia", "Russian Federation", "San Marino", "Serbia",
-    "Slovakia", "Slovenia", "Spain", "Sweden", "Switzerland", "Ukraine", "United Kingdom",
-)
-REGION_OF = {**{c: "East Asia" for c in EAST_ASIA}, **{c: "North America" for c in NORTH_AMERICA},
-             **{c: "Europe" for c in EUROPE}}
-
-
 EXCLUSION_REASONS = (
-    "started after the snapshot date", "disease not selected", "disease not stated",
-    "target not selected", "target not stated", "status not selected", "status not stated",
+    "started after the snapshot date",
+    "disease not selected",
+    "disease not stated",
+    "target not selected",
+    "target not stated",
+    "status not selected",
+    "status not stated",
 )
 
 
@@ -82,13 +80,9 @@ def start_day(value: object) -> dt.date | None:
 
 
 def start_year(value: object) -> int | None:
+    """The year of a start date, or None when the date is missing or unreadable."""
     day = start_day(value)
     return None if day is None else day.year
-
-
-def region_of(country: str) -> str:
-    """The region of a country name as ClinicalTrials.gov spells it (East Asia, North America, Europe, other)."""
-    return REGION_OF.get(country.strip(), "other")
 
 
 def target_group(target: str) -> str:
@@ -119,12 +113,15 @@ class Selection:
     @property
     def label(self) -> str:
         """The parameters in words, e.g. 'disease SLE, target CD19, all statuses'."""
-        parts = ["all diseases" if self.disease == ALL else f"disease {self.disease}",
-                 "all targets" if self.target == ALL else f"target {self.target}",
-                 "all statuses" if not self.statuses else "status " + ", ".join(self.statuses)]
+        parts = [
+            "all diseases" if self.disease == ALL else f"disease {self.disease}",
+            "all targets" if self.target == ALL else f"target {self.target}",
+            "all statuses" if not self.statuses else "status " + ", ".join(self.statuses),
+        ]
         return ", ".join(parts)
 
     def excluded_count(self, reason: str) -> int:
+        """How many trials were excluded for this reason."""
         return int((self.excluded["reason"] == reason).sum())
 
 
@@ -142,8 +139,13 @@ def known_targets(trials: pd.DataFrame) -> list[str]:
     return sorted({t for cell in trials["targets"] for t in split_cell(cell)})
 
 
-def filter_trials(trials: pd.DataFrame, disease: str = ALL, target: str = ALL,
-                  statuses: Sequence[str] = (), snapshot_date: str | None = None) -> Selection:
+def filter_trials(
+    trials: pd.DataFrame,
+    disease: str = ALL,
+    target: str = ALL,
+    statuses: Sequence[str] = (),
+    snapshot_date: str | None = None,
+) -> Selection:
     """Keep the trials matching the parameters; every other trial is listed with one reason.
 
     * ``snapshot_date`` (YYYY-MM-DD): a trial whose start date is after it is excluded (a
@@ -163,37 +165,69 @@ def filter_trials(trials: pd.DataFrame, disease: str = ALL, target: str = ALL,
         reasons.append(_reason(row, snapshot, disease, wanted_target, tuple(statuses)))
     reasons_s = pd.Series(reasons, index=trials.index, dtype=object)
     kept = trials.loc[reasons_s.isna()].sort_values("registry_id", kind="stable").reset_index(drop=True)
-    excluded = pd.DataFrame({"registry_id": trials.loc[reasons_s.notna(), "registry_id"].astype(str),
-                             "reason": reasons_s[reasons_s.notna()].astype(str)})
+    excluded = pd.DataFrame(
+        {
+            "registry_id": trials.loc[reasons_s.notna(), "registry_id"].astype(str),
+            "reason": reasons_s[reasons_s.notna()].astype(str),
+        }
+    )
     order = {r: i for i, r in enumerate(EXCLUSION_REASONS)}
-    excluded = (excluded.assign(_o=excluded["reason"].map(order))
-                .sort_values(["_o", "registry_id"], kind="stable").drop(columns="_o").reset_index(drop=True))
+    excluded = (
+        excluded.assign(_o=excluded["reason"].map(order))
+        .sort_values(["_o", "registry_id"], kind="stable")
+        .drop(columns="_o")
+        .reset_index(drop=True)
+    )
     return Selection(kept, excluded, disease, target, tuple(statuses), snapshot_date, total=len(trials))
 
 
-def _reason(row: object, snapshot: dt.date | None, disease: str, target: str | None,
-            statuses: tuple[str, ...]) -> str | None:
+def _reason(
+    row: object, snapshot: dt.date | None, disease: str, target: str | None, statuses: tuple[str, ...]
+) -> str | None:
+    """The first exclusion reason that applies to a trial row, or None when it is kept."""
+    return (
+        _start_reason(row, snapshot)
+        or _disease_reason(row, disease)
+        or _target_reason(row, target)
+        or _status_reason(row, statuses)
+    )
+
+
+def _start_reason(row: object, snapshot: dt.date | None) -> str | None:
+    """The snapshot-date reason, or None (a trial without a start date is kept)."""
     start = start_day(row.start_date)
     if snapshot is not None and start is not None and start > snapshot:
         return "started after the snapshot date"
-    if disease != ALL:
-        codes = split_cell(row.diseases)
-        if not codes:
-            return "disease not stated"
-        if disease not in codes:
-            return "disease not selected"
-    if target is not None:
-        items = [t.upper() for t in split_cell(row.targets)]
-        if not items:
-            return "target not stated"
-        if target not in items:
-            return "target not selected"
-    if statuses:
-        if not _stated(row.status):
-            return "status not stated"
-        if str(row.status) not in statuses:
-            return "status not selected"
     return None
+
+
+def _disease_reason(row: object, disease: str) -> str | None:
+    """The disease reason when a disease is selected and the trial lacks it, else None."""
+    if disease == ALL:
+        return None
+    codes = split_cell(row.diseases)
+    if not codes:
+        return "disease not stated"
+    return None if disease in codes else "disease not selected"
+
+
+def _target_reason(row: object, target: str | None) -> str | None:
+    """The target reason when a target (upper case) is selected and the trial lacks it, else None."""
+    if target is None:
+        return None
+    items = [t.upper() for t in split_cell(row.targets)]
+    if not items:
+        return "target not stated"
+    return None if target in items else "target not selected"
+
+
+def _status_reason(row: object, statuses: tuple[str, ...]) -> str | None:
+    """The status reason when statuses are selected and the trial's is missing or not among them, else None."""
+    if not statuses:
+        return None
+    if not _stated(row.status):
+        return "status not stated"
+    return None if str(row.status) in statuses else "status not selected"
 
 
 def select(trials: pd.DataFrame, params: object) -> Selection:
@@ -270,6 +304,7 @@ def phase_counts(trials: pd.DataFrame) -> pd.DataFrame:
 
 
 def status_counts(trials: pd.DataFrame) -> pd.DataFrame:
+    """Trials per registry status, + not stated."""
     counts, missing = _value_counts(trials, "status")
     return _table(_ordered(counts, TRIAL_STATUSES.codes), missing, "status", len(trials))
 
@@ -280,12 +315,6 @@ def country_counts(trials: pd.DataFrame) -> pd.DataFrame:
     frame = _table(_ordered(counts), missing, "country", len(trials))
     frame.insert(1, "region", [region_of(c) if c != NOT_STATED else NOT_STATED for c in frame["country"]])
     return frame
-
-
-def trial_regions(cell: object) -> list[str]:
-    """The regions of a trial's countries, in REGIONS order."""
-    found = {region_of(c) for c in split_cell(cell)}
-    return [r for r in REGIONS if r in found]
 
 
 def region_counts(trials: pd.DataFrame) -> pd.DataFrame:
@@ -317,7 +346,7 @@ def disease_target_matrix(trials: pd.DataFrame) -> pd.DataFrame:
     diseases = [d for d in DISEASES if any(d in split_cell(c) for c in trials["diseases"])] + [NOT_STATED]
     targets = _target_order(trials) + [NOT_STATED]
     matrix = pd.DataFrame(0, index=pd.Index(diseases, name="disease"), columns=targets, dtype=int)
-    for d_cell, t_cell in zip(trials["diseases"], trials["targets"]):
+    for d_cell, t_cell in zip(trials["diseases"], trials["targets"], strict=True):
         for d in dict.fromkeys(split_cell(d_cell) or [NOT_STATED]):
             if d not in matrix.index:  # an unknown code from an export
                 matrix.loc[d] = 0
@@ -342,7 +371,7 @@ def cumulative_starts(trials: pd.DataFrame) -> pd.DataFrame:
     groups = [*MAIN_TARGETS, OTHER_TARGETS, f"target {NOT_STATED}"]
     years = year_labels(trials)
     started = pd.DataFrame(0, index=[*years, NOT_STATED], columns=[*groups, "all trials"], dtype=int)
-    for date, cell in zip(trials["start_date"], trials["targets"]):
+    for date, cell in zip(trials["start_date"], trials["targets"], strict=True):
         year = start_year(date)
         row = NOT_STATED if year is None else str(year)
         members = {target_group(t) for t in split_cell(cell)} or {f"target {NOT_STATED}"}
@@ -370,7 +399,7 @@ def cell_source_by_year(trials: pd.DataFrame) -> pd.DataFrame:
     cols = [*CELL_SOURCES.codes, NOT_STATED]
     years = year_labels(trials)
     table = pd.DataFrame(0, index=[*years, NOT_STATED], columns=cols, dtype=int)
-    for date, source in zip(trials["start_date"], trials["cell_source"]):
+    for date, source in zip(trials["start_date"], trials["cell_source"], strict=True):
         year = start_year(date)
         src = str(source) if _stated(source) and str(source) in CELL_SOURCES else NOT_STATED
         table.loc[NOT_STATED if year is None else str(year), src] += 1
@@ -380,11 +409,13 @@ def cell_source_by_year(trials: pd.DataFrame) -> pd.DataFrame:
 
 
 def cell_source_counts(trials: pd.DataFrame) -> pd.DataFrame:
+    """Trials per cell source (autologous, allogeneic; zeros included), + not stated."""
     counts, missing = _value_counts(trials, "cell_source")
     return _table(_ordered(counts, CELL_SOURCES.codes, keep_zero=True), missing, "cell source", len(trials))
 
 
 def cell_type_counts(trials: pd.DataFrame) -> pd.DataFrame:
+    """Trials per cell type, + not stated."""
     counts, missing = _value_counts(trials, "cell_type")
     return _table(_ordered(counts), missing, "cell type", len(trials))
 
@@ -399,10 +430,12 @@ class Share:
 
     @property
     def share(self) -> float | None:
+        """k/n, or None when no trial states the field."""
         return self.k / self.n if self.n else None
 
 
 def min_age_years(value: object) -> float | None:
+    """A registry minimum age in years, or None when it is missing or unreadable."""
     if value is None or pd.isna(value):
         return None
     return age_in_years(str(value))
@@ -422,9 +455,11 @@ def paediatric_table(trials: pd.DataFrame) -> pd.DataFrame:
     no_age_mask = [min_age_years(v) is None for v in trials["min_age"]]
     no_age = trials.loc[pd.Series(no_age_mask, index=trials.index, dtype=bool)]
     flagged = int(no_age["paediatric_eligible"].notna().sum())
-    rows = [("open to children (minimum age < 18 years)", share.k),
-            ("adults only (minimum age >= 18 years)", share.n - share.k),
-            (f"minimum age {NOT_STATED}", share.not_stated)]
+    rows = [
+        ("open to children (minimum age < 18 years)", share.k),
+        ("adults only (minimum age >= 18 years)", share.n - share.k),
+        (f"minimum age {NOT_STATED}", share.not_stated),
+    ]
     frame = pd.DataFrame(rows, columns=["eligibility", "trials"])
     note = f"{flagged} of these carry a paediatric flag without a minimum age" if flagged else "—"
     frame["note"] = ["—", "—", note]
@@ -433,7 +468,7 @@ def paediatric_table(trials: pd.DataFrame) -> pd.DataFrame:
 
 def paediatric_min_ages(trials: pd.DataFrame) -> pd.DataFrame:
     """Registered minimum ages of the trials open to children, youngest first."""
-    rows = sorted(((min_age_years(a), str(a)) for a in trials["min_age"] if (min_age_years(a) or 99) < 18))
+    rows = sorted((min_age_years(a), str(a)) for a in trials["min_age"] if (min_age_years(a) or 99) < 18)
     counts: dict[str, int] = {}
     for _, label in rows:
         counts[label] = counts.get(label, 0) + 1
@@ -465,8 +500,11 @@ MEASURES = {
     "phase_2": ("phase", lambda v: str(v) == "PHASE2", "phase 2 (not phase 1/2)"),
     "country_china": ("countries", lambda v: "China" in split_cell(v), "a site in China"),
     "country_us": ("countries", lambda v: "United States" in split_cell(v), "a site in the United States"),
-    "country_china_and_us": ("countries", lambda v: {"China", "United States"} <= set(split_cell(v)),
-                             "sites in both China and the United States"),
+    "country_china_and_us": (
+        "countries",
+        lambda v: {"China", "United States"} <= set(split_cell(v)),
+        "sites in both China and the United States",
+    ),
 }
 
 
@@ -488,19 +526,44 @@ def compare_with_published(trials: pd.DataFrame, published: pd.DataFrame) -> pd.
     rows = []
     for rec in published.itertuples(index=False):
         ours = measure_share(trials, rec.measure)
-        base = {"source": rec.short_citation, "measure": rec.measure, "label": rec.label,
-                "published k": int(rec.k), "published n": int(rec.n), "published share": round(rec.k / rec.n, 3)}
+        base = {
+            "source": rec.short_citation,
+            "measure": rec.measure,
+            "label": rec.label,
+            "published k": int(rec.k),
+            "published n": int(rec.n),
+            "published share": round(rec.k / rec.n, 3),
+        }
         if ours is None or not ours.n:
             why = rec.note if ours is None else "no trial in this selection states the field"
-            rows.append({**base, "this snapshot k": pd.NA, "this snapshot n": pd.NA, "not stated": pd.NA,
-                         "this snapshot share": pd.NA, "ci low": pd.NA, "ci high": pd.NA,
-                         "difference (points)": pd.NA, "how counted here": why})
+            rows.append(
+                {
+                    **base,
+                    "this snapshot k": pd.NA,
+                    "this snapshot n": pd.NA,
+                    "not stated": pd.NA,
+                    "this snapshot share": pd.NA,
+                    "ci low": pd.NA,
+                    "ci high": pd.NA,
+                    "difference (points)": pd.NA,
+                    "how counted here": why,
+                }
+            )
             continue
         low, high = wilson_ci(ours.k, ours.n)
-        rows.append({**base, "this snapshot k": ours.k, "this snapshot n": ours.n, "not stated": ours.not_stated,
-                     "this snapshot share": round(ours.share, 3), "ci low": round(low, 3), "ci high": round(high, 3),
-                     "difference (points)": round(100 * (ours.share - rec.k / rec.n), 1),
-                     "how counted here": MEASURES[rec.measure][2]})
+        rows.append(
+            {
+                **base,
+                "this snapshot k": ours.k,
+                "this snapshot n": ours.n,
+                "not stated": ours.not_stated,
+                "this snapshot share": round(ours.share, 3),
+                "ci low": round(low, 3),
+                "ci high": round(high, 3),
+                "difference (points)": round(100 * (ours.share - rec.k / rec.n), 1),
+                "how counted here": MEASURES[rec.measure][2],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -510,7 +573,9 @@ def compare_with_published(trials: pd.DataFrame, published: pd.DataFrame) -> pd.
 def _named_counts(table: pd.DataFrame, label: str, limit: int | None = None, min_n: int = 1) -> list[dict]:
     """Stated values with at least min_n trials, most frequent first (ties by name)."""
     stated = table[(table[label] != NOT_STATED) & (table["trials"] >= min_n)]
-    pairs = sorted(((str(v), int(n)) for v, n in zip(stated[label], stated["trials"])), key=lambda x: (-x[1], x[0]))
+    pairs = sorted(
+        ((str(v), int(n)) for v, n in zip(stated[label], stated["trials"], strict=True)), key=lambda x: (-x[1], x[0])
+    )
     return [{"name": v, "n": n} for v, n in pairs[:limit]]
 
 
@@ -518,8 +583,9 @@ def _not_stated(table: pd.DataFrame, label: str) -> int:
     return int(table.loc[table[label] == NOT_STATED, "trials"].sum())
 
 
-def narrative_context(selection: Selection, audit: pd.DataFrame | None = None,
-                      published: pd.DataFrame | None = None) -> dict:
+def narrative_context(
+    selection: Selection, audit: pd.DataFrame | None = None, published: pd.DataFrame | None = None
+) -> dict:
     """Every value the landscape narrative states, computed from the selected trials."""
     trials = selection.trials
     n = len(trials)
@@ -539,24 +605,39 @@ def narrative_context(selection: Selection, audit: pd.DataFrame | None = None,
     for _, rec in comparison.iterrows():
         if pd.isna(rec["this snapshot n"]):
             continue
-        compared.append({"label": rec["label"], "pk": int(rec["published k"]), "pn": int(rec["published n"]),
-                         "k": int(rec["this snapshot k"]), "n": int(rec["this snapshot n"])})
+        compared.append(
+            {
+                "label": rec["label"],
+                "pk": int(rec["published k"]),
+                "pn": int(rec["published n"]),
+                "k": int(rec["this snapshot k"]),
+                "n": int(rec["this snapshot n"]),
+            }
+        )
     return {
-        "n": n, "total": selection.total, "selection": selection.label,
+        "n": n,
+        "total": selection.total,
+        "selection": selection.label,
         "filtered": selection.disease != ALL or selection.target != ALL or bool(selection.statuses),
         "snapshot_date": selection.snapshot_date or "",
         "after_snapshot": selection.excluded_count("started after the snapshot date"),
         "n_added": len(added_ids & set(trials["registry_id"].astype(str))),
-        "targets": _named_counts(targets, "target", 4), "n_target_kinds": len(_named_counts(targets, "target")),
+        "targets": _named_counts(targets, "target", 4),
+        "n_target_kinds": len(_named_counts(targets, "target")),
         "target_not_stated": _not_stated(targets, "target"),
-        "diseases": _named_counts(diseases, "disease", 5), "disease_not_stated": _not_stated(diseases, "disease"),
+        "diseases": _named_counts(diseases, "disease", 5),
+        "disease_not_stated": _not_stated(diseases, "disease"),
         "baskets": basket_trials(trials),
-        "phase_stated": phase_stated, "phase_early": early, "phase_not_stated": _not_stated(phases, "phase"),
+        "phase_stated": phase_stated,
+        "phase_early": early,
+        "phase_not_stated": _not_stated(phases, "phase"),
         "phase_later": int(phases.loc[phases["phase"].isin(["PHASE2", "PHASE3"]), "trials"].sum()),
         "country_stated": n - _not_stated(countries, "country"),
         "countries": _named_counts(countries, "country", 4, min_n=2) or _named_counts(countries, "country", 3),
         "n_countries": len(_named_counts(countries, "country")),
-        "paed_k": paed.k, "paed_n": paed.n, "paed_not_stated": paed.not_stated,
+        "paed_k": paed.k,
+        "paed_n": paed.n,
+        "paed_not_stated": paed.not_stated,
         "industry": int(sponsors.loc[sponsors["sponsor type"] == "industry", "trials"].sum()),
         "academic": int(sponsors.loc[sponsors["sponsor type"] == "academic", "trials"].sum()),
         "sponsor_not_stated": _not_stated(sponsors, "sponsor type"),

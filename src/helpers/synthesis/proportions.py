@@ -26,8 +26,9 @@ def _check_count(k: object, n: object, where: str = "") -> tuple[int, int]:
             raise ParameterError(f"{where}{name}={value!r}: must be a whole number")
     k_int, n_int = int(k), int(n)  # type: ignore[arg-type]
     if n_int <= 0:
-        raise ParameterError(f"{where}n={n_int}: the denominator must be >= 1; "
-                             "leave studies without evaluable patients out")
+        raise ParameterError(
+            f"{where}n={n_int}: the denominator must be >= 1; leave studies without evaluable patients out"
+        )
     if not 0 <= k_int <= n_int:
         raise ParameterError(f"{where}k={k_int}, n={n_int}: events must be between 0 and n")
     return k_int, n_int
@@ -93,8 +94,9 @@ def _expit(x: float) -> float:
     return 1 / (1 + math.exp(-x))
 
 
-def _dersimonian_laird(effects: Sequence[float],
-                       variances: Sequence[float]) -> tuple[float, float, float, float, float]:
+def _dersimonian_laird(
+    effects: Sequence[float], variances: Sequence[float]
+) -> tuple[float, float, float, float, float]:
     """(pooled effect, its standard error, tau², I², Q) by DerSimonian–Laird."""
     weights = [1 / v for v in variances]
     sum_w = sum(weights)
@@ -109,15 +111,17 @@ def _dersimonian_laird(effects: Sequence[float],
     return pooled, math.sqrt(1 / sum(re_weights)), tau2, i2, q
 
 
-def pooled_proportion(events: Sequence[int], totals: Sequence[int], method: str = "DL",
-                      alpha: float = 0.05) -> PooledProportion:
+def pooled_proportion(
+    events: Sequence[int], totals: Sequence[int], method: str = "DL", alpha: float = 0.05
+) -> PooledProportion:
     """Pool proportions k_i/n_i: random effects (DerSimonian–Laird) on the logit scale."""
     if method != "DL":
         raise ParameterError(f"method={method!r}: only 'DL' (DerSimonian–Laird) is implemented")
     events, totals = list(events), list(totals)
     if len(events) != len(totals):
-        raise ParameterError(f"events has {len(events)} values but totals has {len(totals)}; "
-                             "give one events and one total per study")
+        raise ParameterError(
+            f"events has {len(events)} values but totals has {len(totals)}; give one events and one total per study"
+        )
     if not events:
         raise ParameterError("no studies to pool: events and totals are empty")
     pairs = [_check_count(k, n, f"study {i}: ") for i, (k, n) in enumerate(zip(events, totals, strict=True))]
@@ -125,7 +129,14 @@ def pooled_proportion(events: Sequence[int], totals: Sequence[int], method: str 
     logits = [logit_with_variance(k, n) for k, n in pairs]
     pooled, se, tau2, i2, q = _dersimonian_laird([y for y, _ in logits], [v for _, v in logits])
     return PooledProportion(
-        estimate=_expit(pooled), ci_low=_expit(pooled - z * se), ci_high=_expit(pooled + z * se),
-        tau2=tau2, i2=i2, k_studies=len(pairs), n_total=sum(n for _, n in pairs),
-        n_events=sum(k for k, _ in pairs), q=q, method=method,
+        estimate=_expit(pooled),
+        ci_low=_expit(pooled - z * se),
+        ci_high=_expit(pooled + z * se),
+        tau2=tau2,
+        i2=i2,
+        k_studies=len(pairs),
+        n_total=sum(n for _, n in pairs),
+        n_events=sum(k for k, _ in pairs),
+        q=q,
+        method=method,
     )

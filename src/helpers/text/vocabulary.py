@@ -34,11 +34,25 @@ DEFAULT_VOCABULARY_DIR = VOCABULARY
 SYNONYM, ABBREVIATION, AMBIGUOUS, EXCLUDE = "synonym", "abbreviation", "ambiguous", "exclude"
 FORM_KINDS = (SYNONYM, ABBREVIATION, AMBIGUOUS, EXCLUDE)
 _LIST_KEYS = {
-    "synonyms": SYNONYM, "abbreviations": ABBREVIATION, "ambiguous": AMBIGUOUS, "exclude": EXCLUDE,
+    "synonyms": SYNONYM,
+    "abbreviations": ABBREVIATION,
+    "ambiguous": AMBIGUOUS,
+    "exclude": EXCLUDE,
 }
 _ALLOWED_KEYS = {
-    "code", "label", "category", "parent", "ids", "synonyms", "abbreviations",
-    "ambiguous", "context", "context_concepts", "context_scope", "exclude", "note",
+    "code",
+    "label",
+    "category",
+    "parent",
+    "ids",
+    "synonyms",
+    "abbreviations",
+    "ambiguous",
+    "context",
+    "context_concepts",
+    "context_scope",
+    "exclude",
+    "note",
 }
 _ID_PATTERNS = {
     "mesh": re.compile(r"^D\d{6}(\d{3})?$"),
@@ -181,9 +195,18 @@ def fold_keep_case(text: str) -> str:
 _GREEK = {"α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "κ": "kappa", "λ": "lambda"}
 _GREEK_RUN = re.compile("[" + "".join(_GREEK) + "]+")
 _SPELLING = (  # (British, American) fragments, applied both ways
-    ("aemia", "emia"), ("haemat", "hemat"), ("haemo", "hemo"), ("oedem", "edem"),
-    ("paediatr", "pediatr"), ("ising", "izing"), ("isation", "ization"), ("ised", "ized"),
-    ("armour", "armor"), ("tumour", "tumor"), ("leukaem", "leukem"), ("oestr", "estr"),
+    ("aemia", "emia"),
+    ("haemat", "hemat"),
+    ("haemo", "hemo"),
+    ("oedem", "edem"),
+    ("paediatr", "pediatr"),
+    ("ising", "izing"),
+    ("isation", "ization"),
+    ("ised", "ized"),
+    ("armour", "armor"),
+    ("tumour", "tumor"),
+    ("leukaem", "leukem"),
+    ("oestr", "estr"),
 )
 _TRANSLIT = {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
 
@@ -212,9 +235,7 @@ def _ascii_variants(form: str) -> set[str]:
     if form.isascii():
         return {form}
     translit = "".join(_TRANSLIT.get(c, c) for c in form)
-    stripped = "".join(
-        c for c in unicodedata.normalize("NFKD", form) if not unicodedata.combining(c)
-    )
+    stripped = "".join(c for c in unicodedata.normalize("NFKD", form) if not unicodedata.combining(c))
     return {form, translit, stripped}
 
 
@@ -318,9 +339,14 @@ class Vocabulary:
 
         rows = [
             {
-                "code": c.code, "label": c.label, "category": c.category,
-                "parent": c.parent, "mesh": c.ids.get("mesh"), "hgnc": c.ids.get("hgnc"),
-                "synonyms": "; ".join(c.synonyms), "abbreviations": "; ".join(c.abbreviations),
+                "code": c.code,
+                "label": c.label,
+                "category": c.category,
+                "parent": c.parent,
+                "mesh": c.ids.get("mesh"),
+                "hgnc": c.ids.get("hgnc"),
+                "synonyms": "; ".join(c.synonyms),
+                "abbreviations": "; ".join(c.abbreviations),
                 "ambiguous": "; ".join(c.ambiguous),
             }
             for c in sorted(self.concepts.values(), key=lambda c: c.code)
@@ -347,8 +373,7 @@ def _compose(path: Path) -> tuple[yaml.Node | None, yaml.SafeLoader]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
-        raise _err(path.name, line, f"not valid YAML ({getattr(exc, 'problem', exc)}); "
-                   "fix the syntax") from exc
+        raise _err(path.name, line, f"not valid YAML ({getattr(exc, 'problem', exc)}); fix the syntax") from exc
     return node, loader
 
 
@@ -385,14 +410,12 @@ def _ids(node: yaml.Node, file: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, value in _mapping(node, file, "ids").items():
         if key not in _ID_PATTERNS:
-            raise _err(file, _line(value), f"unknown id type {key!r}; use one of "
-                       f"{sorted(_ID_PATTERNS)}")
+            raise _err(file, _line(value), f"unknown id type {key!r}; use one of {sorted(_ID_PATTERNS)}")
         text = _string(value, file, f"ids.{key}", optional=True)
         if text is None:
             continue
         if not _ID_PATTERNS[key].match(text):
-            raise _err(file, _line(value), f"ids.{key} {text!r} is not a valid {key} id; "
-                       "leave it empty when unsure")
+            raise _err(file, _line(value), f"ids.{key} {text!r} is not a valid {key} id; leave it empty when unsure")
         out[key] = text
     return out
 
@@ -443,8 +466,7 @@ def _check_concept_keys(fields: dict[str, yaml.Node], file: str, line: int) -> N
 def _concept_code(fields: dict[str, yaml.Node], file: str) -> str:
     code = _string(fields["code"], file, "code") or ""
     if not _CODE_RE.match(code):
-        raise _err(file, _line(fields["code"]), f"code {code!r} must be 1-32 chars of "
-                   "letters, digits, '/', '_' or '-'")
+        raise _err(file, _line(fields["code"]), f"code {code!r} must be 1-32 chars of letters, digits, '/', '_' or '-'")
     return code
 
 
@@ -454,8 +476,11 @@ def _concept_category(fields: dict[str, yaml.Node], file: str, category: str, co
         return category
     own_category = _string(fields["category"], file, "category") or category
     if own_category != category:
-        raise _err(file, _line(fields["category"]), f"concept {code} has category "
-                   f"{own_category!r} but the file declares {category!r}")
+        raise _err(
+            file,
+            _line(fields["category"]),
+            f"concept {code} has category {own_category!r} but the file declares {category!r}",
+        )
     return own_category
 
 
@@ -501,8 +526,7 @@ def _load_file(path: Path, forms: list[Form]) -> list[Concept]:
     top = _mapping(node, file, "the file")
     for key in top:
         if key not in ("category", "concepts"):
-            raise _err(file, _line(top[key]), f"unknown top-level key {key!r}; "
-                       "expected 'category' and 'concepts'")
+            raise _err(file, _line(top[key]), f"unknown top-level key {key!r}; expected 'category' and 'concepts'")
     for required in ("category", "concepts"):
         if required not in top:
             raise _err(file, _line(node), f"missing top-level key {required!r}")
@@ -518,8 +542,11 @@ def _check_codes(concepts: list[Concept]) -> dict[str, Concept]:
     for concept in concepts:
         first = by_code.get(concept.code)
         if first is not None:
-            raise _err(concept.file, concept.line, f"duplicate code {concept.code!r} (first "
-                       f"defined at {first.file}:{first.line}); codes must be unique")
+            raise _err(
+                concept.file,
+                concept.line,
+                f"duplicate code {concept.code!r} (first defined at {first.file}:{first.line}); codes must be unique",
+            )
         by_code[concept.code] = concept
     return by_code
 
@@ -528,8 +555,11 @@ def _check_references(by_code: dict[str, Concept]) -> None:
     for concept in by_code.values():
         for ref, line in concept.ref_lines:
             if ref not in by_code:
-                raise _err(concept.file, line, f"concept {concept.code} refers to "
-                           f"unknown code {ref!r}; add that concept or fix the code")
+                raise _err(
+                    concept.file,
+                    line,
+                    f"concept {concept.code} refers to unknown code {ref!r}; add that concept or fix the code",
+                )
         seen = {concept.code}
         parent = concept.parent
         while parent:
@@ -558,10 +588,14 @@ def _check_forms(forms: list[Form]) -> None:
                 continue
             if first.kind == AMBIGUOUS and form.kind == AMBIGUOUS:
                 continue
-            raise _err(form.file, form.line, f"{form.kind} {form.text!r} of {form.code} "
-                       f"matches {key!r}, already claimed by {first.kind} {first.text!r} of "
-                       f"{first.code} ({first.file}:{first.line}); keep one, or list both "
-                       "under 'ambiguous'")
+            raise _err(
+                form.file,
+                form.line,
+                f"{form.kind} {form.text!r} of {form.code} "
+                f"matches {key!r}, already claimed by {first.kind} {first.text!r} of "
+                f"{first.code} ({first.file}:{first.line}); keep one, or list both "
+                "under 'ambiguous'",
+            )
 
 
 def load_vocabulary(path: str | Path | None = None) -> Vocabulary:
@@ -574,8 +608,9 @@ def load_vocabulary(path: str | Path | None = None) -> Vocabulary:
 def _load_cached(folder: Path) -> Vocabulary:
     files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
     if not files:
-        raise VocabularyError(f"{folder.name}: no vocabulary files (*.yaml) found; "
-                              "point load_vocabulary() at seeds/vocabulary")
+        raise VocabularyError(
+            f"{folder.name}: no vocabulary files (*.yaml) found; point load_vocabulary() at seeds/vocabulary"
+        )
     forms: list[Form] = []
     concepts: list[Concept] = []
     for file in files:

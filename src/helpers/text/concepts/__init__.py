@@ -71,5 +71,13 @@ from helpers.text.concepts.negation import (  # noqa: F401
     PRE_WINDOW,
 )
 
-__all__ = ["Mention", "annotate", "annotate_columns", "annotate_frame", "mentions_frame",
-           "load_vocabulary", "MENTION_COLUMNS", "prepare"]
+__all__ = [
+    "Mention",
+    "annotate",
+    "annotate_columns",
+    "annotate_frame",
+    "mentions_frame",
+    "load_vocabulary",
+    "MENTION_COLUMNS",
+    "prepare",
+]

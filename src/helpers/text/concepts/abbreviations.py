@@ -20,14 +20,14 @@ _PLAIN_SF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-/]{0,9}$")
 @lru_cache(maxsize=1 << 14)
 def _schwartz_hearst(short: str, long: str) -> bool:
     """True when ``short`` is a plausible abbreviation of ``long`` (Schwartz & Hearst 2003)."""
-    s, l = short.lower(), long.lower()
-    si, li = len(s) - 1, len(l) - 1
+    s, lf = short.lower(), long.lower()
+    si, li = len(s) - 1, len(lf) - 1
     while si >= 0:
         c = s[si]
         if not c.isalnum():
             si -= 1
             continue
-        while li >= 0 and (l[li] != c or (si == 0 and li > 0 and l[li - 1].isalnum())):
+        while li >= 0 and (lf[li] != c or (si == 0 and li > 0 and lf[li - 1].isalnum())):
             li -= 1
         if li < 0:
             return False
@@ -40,8 +40,9 @@ def _looks_like_short_form(sf: str) -> bool:
     return bool(_PLAIN_SF.match(sf)) and any(c.isupper() for c in sf) and len(sf) >= 2
 
 
-def definitions(batch: Batch, cands: Cands, chars: np.ndarray
-                ) -> tuple[dict[int, dict[str, tuple[int, int]]], dict[int, set[str]]]:
+def definitions(
+    batch: Batch, cands: Cands, chars: np.ndarray
+) -> tuple[dict[int, dict[str, tuple[int, int]]], dict[int, set[str]]]:
     """Short forms each document defines: doc -> {SF: (concept, position)}, doc -> blocked.
 
     ``long form (SF)`` after a vocabulary mention defines SF as that concept; an ambiguous
@@ -50,9 +51,8 @@ def definitions(batch: Batch, cands: Cands, chars: np.ndarray
     of the two can happen are visited: those closing within 12 chars right after a
     candidate and spaces/tabs (a definition), and those right before an ambiguous one.
     """
-    orig, starts = batch.orig, batch.starts
+    orig = batch.orig
     defs_by_doc: dict[int, dict[str, tuple[int, int]]] = {}
-    blocked_by_doc: dict[int, set[str]] = {}
     at = paren_opens(chars)
     if len(at):
         # the candidate a '(' follows: the last one ending before it, ending where the
@@ -65,37 +65,51 @@ def definitions(batch: Batch, cands: Cands, chars: np.ndarray
         hit = (j >= 0) & (ends[jj] == gap_start) & (modes != MODE_AMBIG) & (modes != MODE_EXCL)
         at, j = at[hit], j[hit]
         docs = np.searchsorted(batch.starts_a, at, side="right") - 1
-        rows = zip(at.tolist(), docs.tolist(), cands.start_a[j].tolist(), ends[j].tolist(),
-                   cands.concept_a[j].tolist())
+        rows = zip(
+            at.tolist(),
+            docs.tolist(),
+            cands.start_a[j].tolist(),
+            ends[j].tolist(),
+            cands.concept_a[j].tolist(),
+            strict=True,
+        )
         for p, d, s, e, concept in rows:
-            forms = _definition_forms(orig[p + 1:orig.find(")", p + 1)], orig[s:e])
+            forms = _definition_forms(orig[p + 1 : orig.find(")", p + 1)], orig[s:e])
             if forms is not None:
                 defs = defs_by_doc.get(d)
                 if defs is None:
                     defs = defs_by_doc[d] = {}
                 defs.setdefault(forms[0], (concept, e))
                 defs.setdefault(forms[1], (concept, e))
-    blocking = [i for i in cands.special if cands.mode_a[i] == MODE_AMBIG
-                and orig[cands.start_a[i] - 1] == "("]
-    if blocking:
-        cs, ce = cands.start, cands.end
-    for k in blocking:
-        p = cs[k] - 1
-        j = bisect_right(ce, p) - 1
-        # a candidate of an earlier document is never 'after': the separator is no space
-        if j >= 0 and not orig[ce[j]:p].strip():
-            continue
-        if orig.startswith(")", ce[k]):
-            d = batch.doc_of(p)
-            sf = orig[cs[k]:ce[k]]
-            if _defined_by_text(sf, orig[max(starts[d], p - 80):p]):
-                blocked_by_doc.setdefault(d, set()).add(sf)
+    blocked_by_doc = _blocked_forms(batch, cands)
     for d, blocked in blocked_by_doc.items():
         defs = defs_by_doc.get(d)
         if defs:
             for sf in blocked:
                 defs.pop(sf, None)
     return {d: defs for d, defs in defs_by_doc.items() if defs}, blocked_by_doc
+
+
+def _blocked_forms(batch: Batch, cands: Cands) -> dict[int, set[str]]:
+    """Per document, the ambiguous forms written '(SF)' right after text that is no
+    vocabulary mention but reads as their long form."""
+    orig, starts = batch.orig, batch.starts
+    blocked_by_doc: dict[int, set[str]] = {}
+    blocking = [i for i in cands.special if cands.mode_a[i] == MODE_AMBIG and orig[cands.start_a[i] - 1] == "("]
+    if blocking:
+        cs, ce = cands.start, cands.end
+    for k in blocking:
+        p = cs[k] - 1
+        j = bisect_right(ce, p) - 1
+        # a candidate of an earlier document is never 'after': the separator is no space
+        if j >= 0 and not orig[ce[j] : p].strip():
+            continue
+        if orig.startswith(")", ce[k]):
+            d = batch.doc_of(p)
+            sf = orig[cs[k] : ce[k]]
+            if _defined_by_text(sf, orig[max(starts[d], p - 80) : p]):
+                blocked_by_doc.setdefault(d, set()).add(sf)
+    return blocked_by_doc
 
 
 def paren_opens(chars: np.ndarray) -> np.ndarray:
@@ -141,8 +155,9 @@ def _short_form_pattern(sf: str) -> re.Pattern:
     return re.compile(r"(?<![\w])" + re.escape(sf) + r"s?(?![\w])")
 
 
-def defined_elsewhere(m: Matcher, text: str, defs: dict[str, tuple[int, int]],
-                      cands: Cands, a: int, z: int, stop: int) -> list[tuple]:
+def defined_elsewhere(
+    m: Matcher, text: str, defs: dict[str, tuple[int, int]], cands: Cands, a: int, z: int, stop: int
+) -> list[tuple]:
     """Later uses (before ``stop``) of defined short forms that the vocabulary does not
     list; ``cands[a:z]`` are the document's candidates."""
     found: list[tuple] = []
@@ -151,15 +166,16 @@ def defined_elsewhere(m: Matcher, text: str, defs: dict[str, tuple[int, int]],
         if m.is_vocabulary_form(sf):
             continue
         if taken is None:
-            taken = set(zip(cands.start[a:z], cands.end[a:z]))
+            taken = set(zip(cands.start[a:z], cands.end[a:z], strict=True))
         for mt in _short_form_pattern(sf).finditer(text, pos, stop):
             if (mt.start(), mt.end()) not in taken:
                 found.append((mt.start(), mt.end(), concept, MODE_ABBR))
     return found
 
 
-def apply_definitions(text: str, defs_by_doc: dict[int, dict[str, tuple[int, int]]],
-                      docs: list[int], cands: Cands, lo: list[int]) -> None:
+def apply_definitions(
+    text: str, defs_by_doc: dict[int, dict[str, tuple[int, int]]], docs: list[int], cands: Cands, lo: list[int]
+) -> None:
     """In place, on the candidates of ``docs`` (``lo[d]:lo[d + 1]``): :func:`apply_definition`
     to every abbreviation."""
     cs, ce, cc = cands.start, cands.end, cands.concept_a
@@ -167,17 +183,17 @@ def apply_definitions(text: str, defs_by_doc: dict[int, dict[str, tuple[int, int
     a = np.searchsorted(abbr, [lo[d] for d in docs]).tolist()
     z = np.searchsorted(abbr, [lo[d + 1] for d in docs]).tolist()
     abbr = abbr.tolist()
-    for d, p, q in zip(docs, a, z):
+    for d, p, q in zip(docs, a, z, strict=True):
         defs = defs_by_doc[d]
         for i in abbr[p:q]:
-            defined = defs.get(text[cs[i]:ce[i]])
+            defined = defs.get(text[cs[i] : ce[i]])
             if defined is not None and defined[1] <= cs[i] and defined[0] != cc[i]:
                 cands.set_concept(i, defined[0])
 
 
 def apply_definition(o: tuple, text: str, defs: dict[str, tuple[int, int]]) -> tuple:
     """A vocabulary short form the document defines as another concept follows the document."""
-    defined = defs.get(text[o[0]:o[1]])
+    defined = defs.get(text[o[0] : o[1]])
     if defined is not None and defined[1] <= o[0] and defined[0] != o[2]:
         return (o[0], o[1], defined[0], o[3])
     return o

@@ -14,25 +14,29 @@ from helpers.text.concepts.abbreviations import apply_definition
 from helpers.text.concepts.folding import Batch, Lut, ends_with_any, run_start
 from helpers.text.concepts.matcher import ELLIPSIS_ENDINGS, MODE_ABBR, MODE_AMBIG, MODE_SYN, PAIR, Cands, Matcher
 
-_ELLIPSIS_WORD = re.compile(r"(\w+)[\s\-\u2010-\u2015]+(?:to|and|or|through)[\s\-\u2010-\u2015]+$",
-                            re.IGNORECASE)
+_ELLIPSIS_WORD = re.compile(r"(\w+)[\s\-\u2010-\u2015]+(?:to|and|or|through)[\s\-\u2010-\u2015]+$", re.IGNORECASE)
 
 
-def context_hits(m: Matcher, aux: list[tuple[int, int, int]], a: int, z: int
-                 ) -> dict[int, list[int]]:
+def context_hits(m: Matcher, aux: list[tuple[int, int, int]], a: int, z: int) -> dict[int, list[int]]:
     """Context hits in batch offsets [a, z): concept -> [start, ...]."""
     ctx: dict[int, list[int]] = {}
     kind, ctxs = m.kind, m.ctx
-    for s, _, pid in aux[bisect_left(aux, (a,)):bisect_left(aux, (z,))]:
+    for s, _, pid in aux[bisect_left(aux, (a,)) : bisect_left(aux, (z,))]:
         if kind[pid] & 4:
             for c in ctxs[pid]:
                 ctx.setdefault(c, []).append(s)
     return ctx
 
 
-def resolve(m: Matcher, cands: list[tuple], defs: dict[str, tuple[int, int]],
-            blocked: set[str], ctx: dict[int, list[int]], text: str,
-            bounds: list[int]) -> list[tuple]:
+def resolve(
+    m: Matcher,
+    cands: list[tuple],
+    defs: dict[str, tuple[int, int]],
+    blocked: set[str],
+    ctx: dict[int, list[int]],
+    text: str,
+    bounds: list[int],
+) -> list[tuple]:
     """Accepted candidates: exclusions dropped, definitions applied, ambiguous forms kept
     (with one concept) only when defined or supported by context."""
     out = [c for c in cands if c[3] < MODE_AMBIG]
@@ -57,8 +61,9 @@ def resolve(m: Matcher, cands: list[tuple], defs: dict[str, tuple[int, int]],
     return out
 
 
-def _has_context(m: Matcher, k: int, s: int, present: set[int], out: list[tuple],
-                 ctx: dict[int, list[int]], bounds: list[int]) -> bool:
+def _has_context(
+    m: Matcher, k: int, s: int, present: set[int], out: list[tuple], ctx: dict[int, list[int]], bounds: list[int]
+) -> bool:
     """Context for concept ``k``: its context words, or mentions of it / its context
     concepts, in the document (or, for sentence-scoped concepts, in the same sentence)."""
     via = m.ctx_via[k]
@@ -80,7 +85,7 @@ def ellipsis(m: Matcher, batch: Batch, cands: Cands) -> dict[int, list[tuple]]:
     extra: dict[int, list[tuple]] = {}
     for i, ws, we in _range_heads(m, batch, cands.ranges):
         # cheap test first: the word two before, taken across document ends
-        before = norm[max(0, ws - 41):ws - 1].rsplit(None, 2)
+        before = norm[max(0, ws - 41) : ws - 1].rsplit(None, 2)
         tail = norm[ws:we].split(" ", 1)[1]
         if len(before) < 2 or before[-2] + " " + tail not in key_of:
             continue
@@ -89,7 +94,7 @@ def ellipsis(m: Matcher, batch: Batch, cands: Cands) -> dict[int, list[tuple]]:
         base = batch.to_norm(batch.starts[d]) - 1  # the separator before the document
         if not norm.endswith(ELLIPSIS_ENDINGS, base, ws):
             continue
-        before = norm[max(base, ws - 41):ws - 1].split()
+        before = norm[max(base, ws - 41) : ws - 1].split()
         if len(before) < 2:
             continue
         pid = key_of.get(" ".join([before[-2]] + norm[ws:we].split()[1:]))
@@ -102,8 +107,7 @@ def ellipsis(m: Matcher, batch: Batch, cands: Cands) -> dict[int, list[tuple]]:
     return extra
 
 
-def _range_heads(m: Matcher, batch: Batch, ranges: tuple[np.ndarray, ...]
-                 ) -> list[tuple[int, int, int]]:
+def _range_heads(m: Matcher, batch: Batch, ranges: tuple[np.ndarray, ...]) -> list[tuple[int, int, int]]:
     """The (cand, folded start, folded end) of ``ranges`` whose word before to/and/or
     ends with the last char of a word that can replace their first one."""
     rows, ws, we, pid = ranges
@@ -115,11 +119,10 @@ def _range_heads(m: Matcher, batch: Batch, ranges: tuple[np.ndarray, ...]
     at = run_start(chars, at, Lut.get("blank"), floor=1) - 1
     pair = pid * PAIR + chars[np.maximum(at, 0)].astype(np.int64)
     keep = np.flatnonzero((at > 0) & np.isin(pair, m.range_pairs))
-    return list(zip(rows[keep].tolist(), ws[keep].tolist(), we[keep].tolist()))
+    return list(zip(rows[keep].tolist(), ws[keep].tolist(), we[keep].tolist(), strict=True))
 
 
-def coordinated_docs(batch: Batch, cands: Cands, lo: list[int], docs: Iterable[int]
-                     ) -> set[int]:
+def coordinated_docs(batch: Batch, cands: Cands, lo: list[int], docs: Iterable[int]) -> set[int]:
     """Those of ``docs`` that hold a multi-word candidate right after to/and/or."""
     norm, (index, starts, _) = batch.norm, cands.coord
     out = set()

@@ -35,8 +35,9 @@ def load_vocabulary(path: str | Path | None = None) -> Vocabulary:
     return _load_vocabulary(path)
 
 
-def annotate_columns(docs: Iterable[tuple[str, str]], vocab: Vocabulary | None = None,
-                     *, workers: int | None = None) -> dict[str, list]:
+def annotate_columns(
+    docs: Iterable[tuple[str, str]], vocab: Vocabulary | None = None, *, workers: int | None = None
+) -> dict[str, list]:
     """Mentions in ``(doc_id, text)`` pairs as columns: ``{field: [value per mention]}``.
 
     The keys are :data:`MENTION_COLUMNS`; row ``i`` of every list is one mention, in the
@@ -54,8 +55,9 @@ def annotate_columns(docs: Iterable[tuple[str, str]], vocab: Vocabulary | None =
     return cols
 
 
-def annotate(docs: Iterable[tuple[str, str]], vocab: Vocabulary | None = None,
-             *, workers: int | None = None) -> list[Mention]:
+def annotate(
+    docs: Iterable[tuple[str, str]], vocab: Vocabulary | None = None, *, workers: int | None = None
+) -> list[Mention]:
     """Mentions of the vocabulary's concepts in ``(doc_id, text)`` pairs.
 
     Mentions come in input document order, and by (start, end, concept) within a document.
@@ -68,16 +70,15 @@ def annotate(docs: Iterable[tuple[str, str]], vocab: Vocabulary | None = None,
     return out
 
 
-def annotate_frame(docs: Iterable[tuple[str, str]], vocab: Vocabulary | None = None,
-                   *, workers: int | None = None):
+def annotate_frame(docs: Iterable[tuple[str, str]], vocab: Vocabulary | None = None, *, workers: int | None = None):
     """Mentions as a DataFrame, like ``mentions_frame(annotate(docs, vocab))`` but built
     from the columns directly."""
     return _frame(annotate_columns(docs, vocab, workers=workers))
 
 
-def _annotated_batches(docs: Iterable[tuple[str, str]], vocab: Vocabulary | None,
-                       workers: int | None, into: dict[str, list] | None = None
-                       ) -> Iterator[dict[str, list]]:
+def _annotated_batches(
+    docs: Iterable[tuple[str, str]], vocab: Vocabulary | None, workers: int | None, into: dict[str, list] | None = None
+) -> Iterator[dict[str, list]]:
     """The mentions of each batch of documents, as columns, in order (appended to
     ``into`` if given, else each batch in new columns)."""
     vocab = vocab if vocab is not None else load_vocabulary()
@@ -95,7 +96,7 @@ def _annotated_batches(docs: Iterable[tuple[str, str]], vocab: Vocabulary | None
 
 
 def _mentions(cols: dict[str, list]) -> list[Mention]:
-    rows = zip(*[cols[c] for c in MENTION_COLUMNS])
+    rows = zip(*[cols[c] for c in MENTION_COLUMNS], strict=True)
     with gc_paused():
         return list(map(tuple.__new__, repeat(Mention), rows))
 
@@ -103,11 +104,10 @@ def _mentions(cols: dict[str, list]) -> list[Mention]:
 def mentions_frame(mentions: Iterable[Mention]):
     """Mentions as a DataFrame, columns :data:`MENTION_COLUMNS`, sorted by doc, offsets, concept."""
     rows = [
-        (x.doc_id, x.concept, x.category, x.text, x.sentence, x.sentence_index, x.start,
-         x.end, x.negated)
+        (x.doc_id, x.concept, x.category, x.text, x.sentence, x.sentence_index, x.start, x.end, x.negated)
         for x in mentions
     ]
-    cols = dict(zip(MENTION_COLUMNS, map(list, zip(*rows)))) if rows else {}
+    cols = dict(zip(MENTION_COLUMNS, map(list, zip(*rows, strict=True)), strict=True)) if rows else {}
     return _frame({c: cols.get(c, []) for c in MENTION_COLUMNS})
 
 
@@ -115,7 +115,6 @@ def _frame(cols: dict[str, list]):
     import pandas as pd
 
     frame = pd.DataFrame({c: cols[c] for c in MENTION_COLUMNS}, columns=MENTION_COLUMNS)
-    frame = frame.astype({"sentence_index": "int64", "start": "int64", "end": "int64",
-                          "negated": "bool"})
+    frame = frame.astype({"sentence_index": "int64", "start": "int64", "end": "int64", "negated": "bool"})
     frame = frame.sort_values(["doc_id", "start", "end", "concept"], kind="mergesort")
     return frame.reset_index(drop=True)

@@ -41,10 +41,10 @@ class Batch:
         self.orig = SEP + SEP.join(texts) + SEP
         lengths = [len(t) + 1 for t in texts]
         self.starts: list[int] = list(accumulate(lengths[:-1], initial=1))
-        self.ends: list[int] = [s + n - 1 for s, n in zip(self.starts, lengths)]
+        self.ends: list[int] = [s + n - 1 for s, n in zip(self.starts, lengths, strict=True)]
         self.starts_a = np.array(self.starts, dtype=np.int64)
         self.ids = np.array([d[0] for d in docs], dtype=object)
-        self.codes = char_codes(self.orig)             # its code points
+        self.codes = char_codes(self.orig)  # its code points
         self.lines = np.flatnonzero(self.codes == 10)  # its line breaks
         self.cut_norm: list[int] = []
         self.cut_shift: list[int] = []
@@ -94,8 +94,7 @@ def fold_text(text: str, codes: np.ndarray) -> str:
     return fold_chars(text)
 
 
-def find_runs(text: str, codes: np.ndarray | None = None, lines: np.ndarray | None = None
-              ) -> list[tuple[int, int]]:
+def find_runs(text: str, codes: np.ndarray | None = None, lines: np.ndarray | None = None) -> list[tuple[int, int]]:
     """Spans of 2+ separator chars (whitespace, hyphens, '/') that hold a line break, a tab
     or a double space: the only runs a term can be split by (``CAR-\nT``).
 
@@ -147,7 +146,7 @@ def _find_runs_codes(text: str, codes: np.ndarray, lines: np.ndarray) -> list[tu
     a, b = a[keep], b[keep]
     first = np.ones(len(a), dtype=bool)  # one per run (a is sorted: the seeds are)
     first[1:] = a[1:] != a[:-1]
-    return list(zip(a[first].tolist(), b[first].tolist()))
+    return list(zip(a[first].tolist(), b[first].tolist(), strict=True))
 
 
 class Lut:
@@ -162,13 +161,17 @@ class Lut:
         if table is None:
             if name in ("space", "word"):  # the regex \s; \w (and \b)
                 test = str.isspace if name == "space" else str.isalnum
-                table = np.fromiter(map(test, map(chr, range(0x10000))), dtype=bool,
-                                    count=0x10000)
+                table = np.fromiter(map(test, map(chr, range(0x10000))), dtype=bool, count=0x10000)
                 if name == "word":
                     table[ord("_")] = True
             else:
-                members = {"quote": _CLOSERS, "capital": _SENTENCE_STARTS, "blank": " \t",
-                           "line": _LINE_START_CHARS, "separator": _SEPARATOR_CHARS}[name]
+                members = {
+                    "quote": _CLOSERS,
+                    "capital": _SENTENCE_STARTS,
+                    "blank": " \t",
+                    "line": _LINE_START_CHARS,
+                    "separator": _SEPARATOR_CHARS,
+                }[name]
                 table = np.zeros(0x10000, dtype=bool)
                 table[[ord(ch) for ch in members]] = True
             cls._tables[name] = table
@@ -177,13 +180,13 @@ class Lut:
 
 # the char classes of the sentence splitter (:mod:`.sentences`)
 _CLOSERS = "\"')]\u201d\u2019"  # may follow the end mark
-_SENTENCE_STARTS = ("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\"'([\u201c\u2018"
-                    + "".join(chr(c) for c in range(0x3B1, 0x3CA)))
+_SENTENCE_STARTS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789\"'([\u201c\u2018" + "".join(
+    chr(c) for c in range(0x3B1, 0x3CA)
+)
 _LINE_START_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ-\u2022*"
 
 
-def run_start(codes: np.ndarray, at: np.ndarray, table: np.ndarray, floor: int = 0
-              ) -> np.ndarray:
+def run_start(codes: np.ndarray, at: np.ndarray, table: np.ndarray, floor: int = 0) -> np.ndarray:
     """For each position, the first position (not below ``floor``) from which every char
     up to it (excluded) is in ``table``."""
     codes = _in_table_range(codes)
@@ -201,7 +204,7 @@ def run_start(codes: np.ndarray, at: np.ndarray, table: np.ndarray, floor: int =
         lo = int(pos.min())
         while lo > floor and table[codes[lo - 1]]:
             lo = max(floor, lo - _CHUNK)
-        outside = np.flatnonzero(~table[codes[lo:int(pos.max())]]) + lo
+        outside = np.flatnonzero(~table[codes[lo : int(pos.max())]]) + lo
         k = np.searchsorted(outside, pos, side="left")
         out[active] = np.where(k > 0, outside[np.maximum(k - 1, 0)] + 1, lo)
     return out
@@ -264,7 +267,7 @@ def _clean(batch: list) -> list[tuple[str, str]]:
         ids = list(map(str, ids))
     if any(map(str.__contains__, texts, repeat(SEP))):
         texts = [t.replace(SEP, " ") if SEP in t else t for t in texts]
-    return list(zip(ids, texts))
+    return list(zip(ids, texts, strict=True))
 
 
 def char_codes(text: str) -> np.ndarray:

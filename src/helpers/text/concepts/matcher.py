@@ -26,10 +26,9 @@ from helpers.text.vocabulary import (
 )
 
 MODE_SYN, MODE_ABBR, MODE_AMBIG, MODE_EXCL = 0, 1, 2, 3
-_MODES = {SYNONYM: MODE_SYN, ABBREVIATION: MODE_ABBR, AMBIGUOUS: MODE_AMBIG,
-          EXCLUDE: MODE_EXCL}
+_MODES = {SYNONYM: MODE_SYN, ABBREVIATION: MODE_ABBR, AMBIGUOUS: MODE_AMBIG, EXCLUDE: MODE_EXCL}
 ELLIPSIS_ENDINGS = (" to ", " and ", " or ", " through ")
-PAIR = 1 << 21    # key id * PAIR + code point: one number for the pair
+PAIR = 1 << 21  # key id * PAIR + code point: one number for the pair
 
 
 class Matcher:
@@ -51,8 +50,7 @@ class Matcher:
             for word in vocab.concepts[code].context:
                 for v in variants(word):
                     self._slot(keys, fold(v))["ctx"].add(i)
-        for cues, flag in ((NEG_PRE, PRE), (NEG_POST, POST), (NEG_TERMINATORS, TERM),
-                           (NEG_PSEUDO, PSEUDO)):
+        for cues, flag in ((NEG_PRE, PRE), (NEG_POST, POST), (NEG_TERMINATORS, TERM), (NEG_PSEUDO, PSEUDO)):
             for cue in cues:
                 self._slot(keys, fold(cue))["cue"] |= flag
         self._compile(keys)
@@ -86,12 +84,12 @@ class Matcher:
     def _compile(self, keys: dict[str, dict]) -> None:
         self.automaton = ahocorasick.Automaton()
         self.klen: list[int] = []
-        self.kind: list[int] = []        # bit 1: term, bit 2: cue, bit 4: context
-        self.term: list[tuple] = []      # ((concept, mode, accepted|None), ...)
+        self.kind: list[int] = []  # bit 1: term, bit 2: cue, bit 4: context
+        self.term: list[tuple] = []  # ((concept, mode, accepted|None), ...)
         self.cue: list[int] = []
         self.ctx: list[tuple[int, ...]] = []
         self.key_of: dict[str, int] = {}
-        self.multi: list[bool] = []      # the key has more than one word
+        self.multi: list[bool] = []  # the key has more than one word
         for key in sorted(keys):
             slot = keys[key]
             pid = len(self.klen)
@@ -100,23 +98,23 @@ class Matcher:
             self.key_of[key] = pid
             self.klen.append(len(padded))
             self.multi.append(" " in key)
-            terms = tuple(sorted((c, m, frozenset(a) if a else None)
-                                 for c, (m, a) in slot["terms"].items()))
+            terms = tuple(sorted((c, m, frozenset(a) if a else None) for c, (m, a) in slot["terms"].items()))
             self.term.append(terms)
             self.cue.append(slot["cue"])
             self.ctx.append(tuple(sorted(slot["ctx"])))
-            self.kind.append((1 if terms else 0) | (2 if slot["cue"] else 0)
-                             | (4 if slot["ctx"] else 0))
+            self.kind.append((1 if terms else 0) | (2 if slot["cue"] else 0) | (4 if slot["ctx"] else 0))
         self.automaton.make_automaton()
         self.is_term = [bool(k & 1) for k in self.kind]
         # a pure single-concept case-insensitive synonym
         self.simple = [
             t[0][0] if len(t) == 1 and t[0][1] == MODE_SYN and k == 1 else -1
-            for t, k in zip(self.term, self.kind)
+            for t, k in zip(self.term, self.kind, strict=True)
         ]
         # a single-concept case-sensitive short form: its accepted spellings
-        self.accepted = [t[0][2] if len(t) == 1 and t[0][1] == MODE_ABBR and k == 1 else None
-                         for t, k in zip(self.term, self.kind)]
+        self.accepted = [
+            t[0][2] if len(t) == 1 and t[0][1] == MODE_ABBR and k == 1 else None
+            for t, k in zip(self.term, self.kind, strict=True)
+        ]
         self._array_tables(sorted(keys))
 
     def _array_tables(self, keys: list[str]) -> None:
@@ -128,20 +126,20 @@ class Matcher:
         self.codes_a = np.array(self.codes, dtype=object)
         self.categories_a = np.array(self.categories, dtype=object)
         # a key whose only entry is a case-insensitive synonym (a context word or cue too)
-        self.plain_a = np.array([t[0][0] if len(t) == 1 and t[0][1] == MODE_SYN else -1
-                                 for t in self.term], dtype=np.int64)
+        self.plain_a = np.array(
+            [t[0][0] if len(t) == 1 and t[0][1] == MODE_SYN else -1 for t in self.term], dtype=np.int64
+        )
         # a single-concept short form: its concept; and its spellings as the upper-case
         # letters of the key (bit j: char j is upper case), when every one is ASCII
-        self.abbr_a = np.array([t[0][0] if a is not None else -1
-                                for t, a in zip(self.term, self.accepted)], dtype=np.int64)
+        self.abbr_a = np.array(
+            [t[0][0] if a is not None else -1 for t, a in zip(self.term, self.accepted, strict=True)], dtype=np.int64
+        )
         masks, mask_ok = [], []
-        for pid, (key, accepted) in enumerate(zip(keys, self.accepted)):
-            ok = (accepted is not None and len(key) < 21
-                  and all(a.isascii() and a.lower() == key for a in accepted))
+        for pid, (key, accepted) in enumerate(zip(keys, self.accepted, strict=True)):
+            ok = accepted is not None and len(key) < 21 and all(a.isascii() and a.lower() == key for a in accepted)
             mask_ok.append(ok)
             if ok:
-                masks += [pid * PAIR + sum(1 << j for j, ch in enumerate(a) if ch.isupper())
-                          for a in accepted]
+                masks += [pid * PAIR + sum(1 << j for j, ch in enumerate(a) if ch.isupper()) for a in accepted]
         self.accepted_masks = np.unique(np.array(masks, dtype=np.int64))
         self.mask_ok_a = np.array(mask_ok, dtype=bool)
         # multi-word keys whose last words also end a one-synonym key ('fifth generation',
@@ -183,7 +181,7 @@ class Matcher:
         return known
 
 
-_MATCHERS: "weakref.WeakKeyDictionary[Vocabulary, Matcher]" = weakref.WeakKeyDictionary()
+_MATCHERS: weakref.WeakKeyDictionary[Vocabulary, Matcher] = weakref.WeakKeyDictionary()
 
 
 def prepare(vocab: Vocabulary) -> Matcher:
@@ -202,8 +200,21 @@ class Cands:
     """Candidate mentions of a batch as arrays (batch offsets, in scan order; as lists on
     demand), and the cue/context hits."""
 
-    __slots__ = ("start_a", "end_a", "concept_a", "mode_a", "ambiguous", "aux_start",
-                 "aux_end", "aux_pid", "coord", "ranges", "special", "_aux", "_lists")
+    __slots__ = (
+        "start_a",
+        "end_a",
+        "concept_a",
+        "mode_a",
+        "ambiguous",
+        "aux_start",
+        "aux_end",
+        "aux_pid",
+        "coord",
+        "ranges",
+        "special",
+        "_aux",
+        "_lists",
+    )
 
     def __init__(self) -> None:
         none = np.empty(0, dtype=np.int64)
@@ -215,7 +226,7 @@ class Cands:
         # those that may extend a coordinated range: (cand, folded start, folded end, key)
         self.coord: tuple[np.ndarray, ...] = (none, none, none)
         self.ranges: tuple[np.ndarray, ...] = (none, none, none, none)
-        self.special: list[int] = []     # cands that are ambiguous or excluded
+        self.special: list[int] = []  # cands that are ambiguous or excluded
         self._aux: list[tuple[int, int, int]] | None = None
         self._lists: tuple[list, list, list, list] | None = None
 
@@ -227,8 +238,7 @@ class Cands:
             concept = self.concept_a.tolist()
             for row, concepts in self.ambiguous.items():
                 concept[row] = concepts
-            self._lists = (self.start_a.tolist(), self.end_a.tolist(), concept,
-                           self.mode_a.tolist())
+            self._lists = (self.start_a.tolist(), self.end_a.tolist(), concept, self.mode_a.tolist())
         return self._lists
 
     @property
@@ -259,18 +269,17 @@ class Cands:
 
     def rows(self, a: int, z: int) -> list[tuple]:
         """Candidates ``a:z`` as (start, end, concept, mode) tuples."""
-        return list(zip(self.start[a:z], self.end[a:z], self.concept[a:z], self.mode[a:z]))
+        return list(zip(self.start[a:z], self.end[a:z], self.concept[a:z], self.mode[a:z], strict=True))
 
     @property
     def aux(self) -> list[tuple[int, int, int]]:
         """Cue/context hits as (start, end, key id), sorted."""
         if self._aux is None:
-            self._aux = list(zip(self.aux_start.tolist(), self.aux_end.tolist(),
-                                 self.aux_pid.tolist()))
+            self._aux = list(zip(self.aux_start.tolist(), self.aux_end.tolist(), self.aux_pid.tolist(), strict=True))
         return self._aux
 
 
-def scan(m: Matcher, batch: Batch) -> Cands:
+def scan(m: Matcher, batch: Batch) -> Cands:  # noqa: C901 - one pass over the hits; splitting adds a call per hit
     """Whole-word, leftmost-longest hits of the whole batch, in batch offsets.
 
     Term candidates go to the arrays of :class:`Cands` (case-checked); cue and context
@@ -291,10 +300,10 @@ def scan(m: Matcher, batch: Batch) -> Cands:
     if not len(flat):
         return out
     pid = flat[1::2].copy()
-    e = flat[0::2] + 1                       # folded offset just after the word
+    e = flat[0::2] + 1  # folded offset just after the word
     chars = batch.norm_codes = char_codes(norm)
-    ok = chars[e] == 32                      # the key ends a word
-    ws = e - m.klen_a[pid] + 1               # folded offset of the word's first char
+    ok = chars[e] == 32  # the key ends a word
+    ws = e - m.klen_a[pid] + 1  # folded offset of the word's first char
     if batch.cut_norm:
         cut = np.array(batch.cut_norm, dtype=np.int64)
         shifts = np.array([0] + batch.cut_shift, dtype=np.int64)
@@ -304,7 +313,7 @@ def scan(m: Matcher, batch: Batch) -> Cands:
         start, stop = ws.copy(), e.copy()
     kind = m.kind_a[pid]
     concept = np.where(ok, m.plain_a[pid], -1)
-    valid = concept >= 0                     # a plain synonym: accepted as it is
+    valid = concept >= 0  # a plain synonym: accepted as it is
     mode = np.zeros(len(pid), dtype=np.int64)
     # single-concept short forms: accepted when the surface is one of its spellings
     abbr = np.flatnonzero(ok & (m.abbr_a[pid] >= 0))
@@ -318,8 +327,7 @@ def scan(m: Matcher, batch: Batch) -> Cands:
     coord = np.zeros(len(pid), dtype=bool)
     # 'odrh': last letters of the endings, a cheap test before the real one
     before = chars[np.maximum(ws - 2, 0)]
-    idx = np.flatnonzero(ok & m.multi_a[pid] & ((before == 111) | (before == 100)
-                                                | (before == 114) | (before == 104)))
+    idx = np.flatnonzero(ok & m.multi_a[pid] & ((before == 111) | (before == 100) | (before == 114) | (before == 104)))
     if len(idx):
         coord[idx[ends_with_any(chars, ws[idx], ELLIPSIS_ENDINGS)]] = True
 
@@ -330,8 +338,15 @@ def scan(m: Matcher, batch: Batch) -> Cands:
     if len(rest):
         klen, kinds, simples, terms, multis = m.klen, m.kind, m.simple, m.term, m.multi
         shift_at = batch.shift_at
-        rows = zip(rest.tolist(), pid[rest].tolist(), ok[rest].tolist(), e[rest].tolist(),
-                   start[rest].tolist(), stop[rest].tolist())
+        rows = zip(
+            rest.tolist(),
+            pid[rest].tolist(),
+            ok[rest].tolist(),
+            e[rest].tolist(),
+            start[rest].tolist(),
+            stop[rest].tolist(),
+            strict=True,
+        )
         for i, p, fits, ei, si, di in rows:
             if not fits:
                 hit_ = _shorter_hit(m, norm, ei - klen[p], ei)
@@ -365,7 +380,7 @@ def scan(m: Matcher, batch: Batch) -> Cands:
     out.special = np.flatnonzero(modes >= MODE_AMBIG).tolist()
     if ambiguous:
         rows = np.searchsorted(sel, np.array(sorted(ambiguous), dtype=np.int64)).tolist()
-        out.ambiguous = dict(zip(rows, [ambiguous[i] for i in sorted(ambiguous)]))
+        out.ambiguous = dict(zip(rows, [ambiguous[i] for i in sorted(ambiguous)], strict=True))
     flagged = np.flatnonzero(coord[sel])
     if len(flagged):
         hits = sel[flagged]
@@ -379,8 +394,9 @@ def scan(m: Matcher, batch: Batch) -> Cands:
     return out
 
 
-def _accepted_spellings(m: Matcher, batch: Batch, abbr: np.ndarray, pid: np.ndarray,
-                        start: np.ndarray, stop: np.ndarray, length: np.ndarray) -> np.ndarray:
+def _accepted_spellings(
+    m: Matcher, batch: Batch, abbr: np.ndarray, pid: np.ndarray, start: np.ndarray, stop: np.ndarray, length: np.ndarray
+) -> np.ndarray:
     """Whether the surface of each short-form hit ``abbr`` is one of its key's accepted
     spellings (as :func:`_check_case`: as written, or once folded keeping the case).
 
@@ -392,7 +408,7 @@ def _accepted_spellings(m: Matcher, batch: Batch, abbr: np.ndarray, pid: np.ndar
     a, z, n = start[abbr], stop[abbr], length[abbr]
     width = int(n.max())
     mask = np.zeros(len(abbr), dtype=np.int64)
-    ascii_ = (z - a) == n                       # no collapsed run inside
+    ascii_ = (z - a) == n  # no collapsed run inside
     last = len(codes) - 1
     for j in range(width):
         c = codes[np.minimum(a + j, last)].astype(np.int64)
@@ -403,11 +419,10 @@ def _accepted_spellings(m: Matcher, batch: Batch, abbr: np.ndarray, pid: np.ndar
     other = np.flatnonzero(~ascii_ | ~m.mask_ok_a[pid[abbr]])
     if len(other):
         rows = abbr[other]
-        surfaces = list(map(orig.__getitem__, map(slice, start[rows].tolist(),
-                                                  stop[rows].tolist())))
+        surfaces = list(map(orig.__getitem__, map(slice, start[rows].tolist(), stop[rows].tolist())))
         spellings = list(map(m.accepted.__getitem__, pid[rows].tolist()))
         found = list(map(contains, spellings, surfaces))
-        for k, (surface, accepted) in enumerate(zip(surfaces, spellings)):
+        for k, (surface, accepted) in enumerate(zip(surfaces, spellings, strict=True)):
             if not found[k]:  # e.g. 'CAR-\n T' for 'CAR T'
                 found[k] = _fold_keep_case(surface) in accepted
         passed[other] = found
@@ -418,9 +433,9 @@ def _shorter_hit(m: Matcher, seg: str, start: int, stop: int) -> tuple[int, int]
     """Longest key starting at ``start`` and ending on a word boundary before ``stop``."""
     best = None
     for end, pid in m.automaton.iter(seg[start:stop]):
-        if end + 1 == m.klen[pid] and seg[start + end + 1] == " ":
-            if best is None or m.klen[pid] > m.klen[best[1]]:
-                best = (start + end + 1, pid)
+        whole_word = end + 1 == m.klen[pid] and seg[start + end + 1] == " "
+        if whole_word and (best is None or m.klen[pid] > m.klen[best[1]]):
+            best = (start + end + 1, pid)
     return best
 
 

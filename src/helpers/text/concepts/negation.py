@@ -11,27 +11,84 @@ if TYPE_CHECKING:  # (the matcher imports the cues from here)
     from helpers.text.concepts.matcher import Cands, Matcher
 
 NEG_PRE = (
-    "no", "not", "without", "none", "neither", "nor", "never", "absence of", "absent",
-    "free of", "free from", "lack of", "lacked", "denied", "negative for", "ruled out",
-    "no evidence of", "no signs of", "no sign of", "did not", "failed to", "cannot",
+    "no",
+    "not",
+    "without",
+    "none",
+    "neither",
+    "nor",
+    "never",
+    "absence of",
+    "absent",
+    "free of",
+    "free from",
+    "lack of",
+    "lacked",
+    "denied",
+    "negative for",
+    "ruled out",
+    "no evidence of",
+    "no signs of",
+    "no sign of",
+    "did not",
+    "failed to",
+    "cannot",
 )
 NEG_POST = (
-    "not observed", "not seen", "not detected", "not reported", "not found",
-    "not occur", "not occurred", "not develop", "not developed", "was absent",
-    "were absent", "was ruled out", "were ruled out", "was excluded", "were excluded",
-    "not noted", "not documented", "did not occur", "did not recur", "does not occur",
+    "not observed",
+    "not seen",
+    "not detected",
+    "not reported",
+    "not found",
+    "not occur",
+    "not occurred",
+    "not develop",
+    "not developed",
+    "was absent",
+    "were absent",
+    "was ruled out",
+    "were ruled out",
+    "was excluded",
+    "were excluded",
+    "not noted",
+    "not documented",
+    "did not occur",
+    "did not recur",
+    "does not occur",
 )
 NEG_PSEUDO = (
-    "not only", "no longer", "not necessarily", "no change", "no increase",
-    "no significant change", "not significantly", "no difference", "without further",
-    "not yet", "whether or not",
+    "not only",
+    "no longer",
+    "not necessarily",
+    "no change",
+    "no increase",
+    "no significant change",
+    "not significantly",
+    "no difference",
+    "without further",
+    "not yet",
+    "whether or not",
 )
 NEG_TERMINATORS = (
-    "but", "however", "although", "though", "whereas", "except", "apart from",
-    "aside from", "yet", "which", "who", "while", "whilst", "nevertheless", "despite",
-    "in contrast", "instead",
+    "but",
+    "however",
+    "although",
+    "though",
+    "whereas",
+    "except",
+    "apart from",
+    "aside from",
+    "yet",
+    "which",
+    "who",
+    "while",
+    "whilst",
+    "nevertheless",
+    "despite",
+    "in contrast",
+    "instead",
 )
-PRE_WINDOW = 5   # words allowed between a pre-cue and the mention
+PRE_WINDOW = 5  # words allowed between a pre-cue and the mention
 POST_WINDOW = 3  # words allowed between the mention and a post-cue
 
 _COORDINATORS = frozenset({"and", "or", "nor", "and/or", "of", "any"})
@@ -54,8 +111,14 @@ def cue_hits(m: Matcher, cands: Cands) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return start, end, flags
 
 
-def negations(text: str, fs: np.ndarray, fe: np.ndarray, ss: np.ndarray, se: np.ndarray,
-              cues: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[bool]:
+def negations(
+    text: str,
+    fs: np.ndarray,
+    fe: np.ndarray,
+    ss: np.ndarray,
+    se: np.ndarray,
+    cues: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> list[bool]:
     """NegEx for every mention (``fs``/``fe``, in sentences [``ss``, ``se``)): negated by
     a pre-cue shortly before it or a post-cue shortly after it, in its sentence.
 
@@ -88,20 +151,12 @@ def negations(text: str, fs: np.ndarray, fe: np.ndarray, ss: np.ndarray, se: np.
     kk = np.minimum(k, max(len(q_start) - 1, 0))
     has_post = (k < len(q_start)) & (q_end[kk] <= se) if len(q_start) else np.zeros(n, dtype=bool)
     post_start = q_start[kk] if len(q_start) else np.zeros(n, dtype=np.int64)
-    # a terminator between a and b: the first one starting at or after a ends by b
     t_start, t_end = cue_start[term], cue_end[term]
-
-    def blocked(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        if not len(t_start):
-            return np.zeros(len(a), dtype=bool)
-        k = np.searchsorted(t_start, a, side="left")
-        return (k < len(t_start)) & (t_end[np.minimum(k, len(t_start) - 1)] <= b)
-
-    has_pre &= ~blocked(pre_end, fs)
-    has_post &= ~blocked(fe, post_start)
+    has_pre &= ~_terminated(t_start, t_end, pre_end, fs)
+    has_post &= ~_terminated(t_start, t_end, fe, post_start)
     todo = np.flatnonzero(has_pre)
     prev_end = np.where(todo > 0, fe[np.maximum(todo - 1, 0)], -1)  # the mention before
-    rows = zip(todo.tolist(), pre_end[todo].tolist(), fs[todo].tolist(), prev_end.tolist())
+    rows = zip(todo.tolist(), pre_end[todo].tolist(), fs[todo].tolist(), prev_end.tolist(), strict=True)
     for i, a, s, prev in rows:
         between = text[a:s]
         if ";" in between or ":" in between or len(between.split(None, PRE_WINDOW)) > PRE_WINDOW:
@@ -112,13 +167,21 @@ def negations(text: str, fs: np.ndarray, fe: np.ndarray, ss: np.ndarray, se: np.
         elif coordinated(text[prev:s]):
             negated[i] = True
     todo = np.flatnonzero(has_post)
-    for i, e, b in zip(todo.tolist(), fe[todo].tolist(), post_start[todo].tolist()):
+    for i, e, b in zip(todo.tolist(), fe[todo].tolist(), post_start[todo].tolist(), strict=True):
         if not negated[i]:
             between = text[e:b]
-            if not (";" in between or ":" in between
-                    or len(between.split(None, POST_WINDOW)) > POST_WINDOW):
+            if not (";" in between or ":" in between or len(between.split(None, POST_WINDOW)) > POST_WINDOW):
                 negated[i] = True
     return negated
+
+
+def _terminated(t_start: np.ndarray, t_end: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per pair: a terminator lies between ``a`` and ``b`` (the first one starting at or
+    after ``a`` ends by ``b``)."""
+    if not len(t_start):
+        return np.zeros(len(a), dtype=bool)
+    k = np.searchsorted(t_start, a, side="left")
+    return (k < len(t_start)) & (t_end[np.minimum(k, len(t_start) - 1)] <= b)
 
 
 def coordinated(between: str) -> bool:

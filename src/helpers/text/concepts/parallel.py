@@ -15,9 +15,9 @@ from helpers.text.vocabulary import Vocabulary
 _WORKER_MATCHER: Matcher | None = None
 
 
-def annotated_in_pool(m: Matcher, vocab: Vocabulary, batches: list[list[tuple[str, str]]],
-                      workers: int, into: dict[str, list] | None
-                      ) -> Iterator[dict[str, list]]:
+def annotated_in_pool(
+    m: Matcher, vocab: Vocabulary, batches: list[list[tuple[str, str]]], workers: int, into: dict[str, list] | None
+) -> Iterator[dict[str, list]]:
     """Batches analysed in a pool of processes (arrays come back: cheap to send); the
     Python objects of the fields are built here, in order."""
     import multiprocessing
@@ -26,9 +26,10 @@ def annotated_in_pool(m: Matcher, vocab: Vocabulary, batches: list[list[tuple[st
     # fork: the workers inherit the compiled matcher instead of rebuilding it
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else None)
-    with ProcessPoolExecutor(max_workers=min(workers, len(batches)), mp_context=context,
-                             initializer=_init_worker, initargs=(vocab,)) as pool:
-        for docs_batch, lay in zip(batches, pool.map(_analyse_in_worker, batches)):
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(batches)), mp_context=context, initializer=_init_worker, initargs=(vocab,)
+    ) as pool:
+        for docs_batch, lay in zip(batches, pool.map(_analyse_in_worker, batches), strict=True):
             cols = into if into is not None else {c: [] for c in MENTION_COLUMNS}
             if lay is not None:
                 texts = [text for _, text in docs_batch]

@@ -14,12 +14,19 @@ import numpy as np
 from helpers.text.concepts.abbreviations import apply_definitions, defined_elsewhere, definitions
 from helpers.text.concepts.ambiguity import context_hits, coordinated_docs, ellipsis, resolve
 from helpers.text.concepts.folding import Batch, Lut, run_end, run_start, sorted_unique
-from helpers.text.concepts.matcher import Matcher, scan
+from helpers.text.concepts.matcher import Cands, Matcher, scan
 from helpers.text.concepts.negation import cue_hits, negations
 from helpers.text.concepts.sentences import sentence_ends
 
 MENTION_COLUMNS = [
-    "doc_id", "concept", "category", "text", "sentence", "sentence_index", "start", "end",
+    "doc_id",
+    "concept",
+    "category",
+    "text",
+    "sentence",
+    "sentence_index",
+    "start",
+    "end",
     "negated",
 ]
 
@@ -59,27 +66,25 @@ def analyse(m: Matcher, batch: Batch) -> Layout | None:
     starts_a = batch.starts_a
     codes = batch.codes
     separators = np.concatenate(([0], starts_a[1:] - 1, [len(orig) - 1]))
-    bounds_a = sorted_unique(np.concatenate((
-        sentence_ends(orig, codes, separators, batch.lines), starts_a,
-        np.array(ends, dtype=np.int64))))
+    bounds_a = sorted_unique(
+        np.concatenate((sentence_ends(orig, codes, separators, batch.lines), starts_a, np.array(ends, dtype=np.int64)))
+    )
     lo = np.searchsorted(cands.start_a, starts_a, side="left").tolist()
     lo.append(len(cands))
 
-    special = set((np.searchsorted(starts_a, cands.start_a[cands.special], side="right")
-                   - 1).tolist())
+    special = set((np.searchsorted(starts_a, cands.start_a[cands.special], side="right") - 1).tolist())
     defs_by_doc, blocked_by_doc = definitions(batch, cands, codes)
     extras = ellipsis(m, batch, cands) if len(cands.ranges[0]) else {}
     redo = special | set(extras)
-    more_by_doc: dict[int, list[tuple]] = {}
-    for d, defs in defs_by_doc.items():
-        more = defined_elsewhere(m, orig, defs, cands, lo[d], lo[d + 1], ends[d])
-        if more:
-            more_by_doc[d] = more
-            redo.add(d)
+    more_by_doc = _defined_elsewhere_by_doc(m, orig, defs_by_doc, cands, lo, ends)
+    redo.update(more_by_doc)
     # (a document whose short forms are the vocabulary's own, for the same concept, keeps
     # every candidate as it is)
-    simple = [d for d, defs in defs_by_doc.items() if d not in redo
-              and any(m.definition_may_change(sf, c) for sf, (c, _) in defs.items())]
+    simple = [
+        d
+        for d, defs in defs_by_doc.items()
+        if d not in redo and any(m.definition_may_change(sf, c) for sf, (c, _) in defs.items())
+    ]
     if simple:
         apply_definitions(orig, defs_by_doc, simple, cands, lo)
 
@@ -112,24 +117,47 @@ def analyse(m: Matcher, batch: Batch) -> Layout | None:
     return _layout(batch, fs, fe, fc, counts, bounds_a, cue_hits(m, cands))
 
 
+def _defined_elsewhere_by_doc(
+    m: Matcher,
+    orig: str,
+    defs_by_doc: dict[int, dict[str, tuple[int, int]]],
+    cands: Cands,
+    lo: list[int],
+    ends: list[int],
+) -> dict[int, list[tuple]]:
+    """Per document with any, the extra candidates :func:`defined_elsewhere` finds for its definitions."""
+    more_by_doc: dict[int, list[tuple]] = {}
+    for d, defs in defs_by_doc.items():
+        more = defined_elsewhere(m, orig, defs, cands, lo[d], lo[d + 1], ends[d])
+        if more:
+            more_by_doc[d] = more
+    return more_by_doc
+
+
 class Layout(NamedTuple):
     """A batch's mentions as arrays, enough to build every field (see :func:`build`)."""
 
-    start: np.ndarray           # batch offsets
+    start: np.ndarray  # batch offsets
     end: np.ndarray
     concept: np.ndarray
-    counts: np.ndarray          # mentions per document
-    doc_start: np.ndarray       # batch offset of each document
+    counts: np.ndarray  # mentions per document
+    doc_start: np.ndarray  # batch offset of each document
     sentence_index: np.ndarray  # per mention
     sentence_start: np.ndarray  # per sentence holding mentions (stripped)
     sentence_end: np.ndarray
-    sentence_runs: np.ndarray   # mentions per such sentence, in order
-    negated: np.ndarray         # per mention (bool)
+    sentence_runs: np.ndarray  # mentions per such sentence, in order
+    negated: np.ndarray  # per mention (bool)
 
 
-def _layout(batch: Batch, fs: np.ndarray, fe: np.ndarray, fc: np.ndarray,
-            counts: np.ndarray, bounds: np.ndarray,
-            cues: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Layout:
+def _layout(
+    batch: Batch,
+    fs: np.ndarray,
+    fe: np.ndarray,
+    fc: np.ndarray,
+    counts: np.ndarray,
+    bounds: np.ndarray,
+    cues: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> Layout:
     """Sentences and negation of the mentions (batch offsets ``fs``/``fe``, concept ``fc``,
     ``counts[d]`` per document, in order)."""
     n = len(fs)
@@ -142,11 +170,18 @@ def _layout(batch: Batch, fs: np.ndarray, fe: np.ndarray, fc: np.ndarray,
     # each sentence is sliced once, without the white space around it (as str.strip())
     space = Lut.get("space")
     negated = negations(batch.orig, fs, fe, bounds[sent - 1], bounds[sent], cues)
-    return Layout(fs, fe, fc, counts, starts, sent - np.repeat(first, counts),
-                  run_end(batch.codes, bounds[used - 1], space),
-                  run_start(batch.codes, bounds[used], space),
-                  np.diff(np.concatenate((run_starts, [n]))),
-                  np.array(negated, dtype=bool))
+    return Layout(
+        fs,
+        fe,
+        fc,
+        counts,
+        starts,
+        sent - np.repeat(first, counts),
+        run_end(batch.codes, bounds[used - 1], space),
+        run_start(batch.codes, bounds[used], space),
+        np.diff(np.concatenate((run_starts, [n]))),
+        np.array(negated, dtype=bool),
+    )
 
 
 def build(m: Matcher, orig: str, ids: np.ndarray, lay: Layout, cols: dict[str, list]) -> None:

@@ -12,10 +12,44 @@ import numpy as np
 from helpers.text.concepts.folding import SEP, Lut, char_codes, run_end
 
 _ABBREV_BEFORE_DOT = (
-    "e.g", "i.e", "et al", "vs", "cf", "ca", "approx", "Fig", "Figs", "fig", "figs",
-    "Ref", "Refs", "No", "no", "Nos", "Vol", "vol", "pp", "Dr", "Prof", "Mr", "Mrs", "Ms",
-    "St", "Jr", "Eq", "Eqs", "Suppl", "Inc", "Ltd", "Co", "resp", "incl", "min", "max",
-    "U.S", "viz",
+    "e.g",
+    "i.e",
+    "et al",
+    "vs",
+    "cf",
+    "ca",
+    "approx",
+    "Fig",
+    "Figs",
+    "fig",
+    "figs",
+    "Ref",
+    "Refs",
+    "No",
+    "no",
+    "Nos",
+    "Vol",
+    "vol",
+    "pp",
+    "Dr",
+    "Prof",
+    "Mr",
+    "Mrs",
+    "Ms",
+    "St",
+    "Jr",
+    "Eq",
+    "Eqs",
+    "Suppl",
+    "Inc",
+    "Ltd",
+    "Co",
+    "resp",
+    "incl",
+    "min",
+    "max",
+    "U.S",
+    "viz",
 )
 
 
@@ -24,14 +58,14 @@ def _lookbehinds(abbreviations: Iterable[str]) -> str:
     by_width: dict[int, list[str]] = {}
     for abbr in sorted(set(abbreviations)):
         by_width.setdefault(len(abbr) + 1, []).append(re.escape(abbr) + r"\.")
-    return "".join(
-        r"(?<!\b(?:" + "|".join(alts) + "))" for _, alts in sorted(by_width.items())
-    )
+    return "".join(r"(?<!\b(?:" + "|".join(alts) + "))" for _, alts in sorted(by_width.items()))
 
 
 _LOOKBEHINDS = _lookbehinds(_ABBREV_BEFORE_DOT)
-_SENT_TAIL = (r"[\"')\]\u201d\u2019]?"
-              r"(?:[ \t]*\n\s*|\s+(?=[A-Z0-9\"'(\[\u201c\u2018\u03b1-\u03c9]))")
+_SENT_TAIL = (
+    r"[\"')\]\u201d\u2019]?"
+    r"(?:[ \t]*\n\s*|\s+(?=[A-Z0-9\"'(\[\u201c\u2018\u03b1-\u03c9]))"
+)
 # A sentence ends at [.!?] (not after an abbreviation), an optional closing quote or
 # bracket, then a line break or white space and a capital/digit/opening quote. As two
 # patterns, each starting with a literal (the regex engine jumps from one '.' to the next;
@@ -78,16 +112,35 @@ def _heading_ends(text: str) -> list[int]:
     return out
 
 
-_ABBREV_CODES = [np.array([ord(c) for c in a], dtype=np.int64)
-                 for a in sorted(set(_ABBREV_BEFORE_DOT))]
+_ABBREV_CODES = [np.array([ord(c) for c in a], dtype=np.int64) for a in sorted(set(_ABBREV_BEFORE_DOT))]
 _WINDOW = max(map(len, _ABBREV_CODES)) + 2  # chars looked at before a '.'
 _ABBREV_BY_LAST: dict[int, list[np.ndarray]] = {}
 for _abbr in _ABBREV_CODES:
     _ABBREV_BY_LAST.setdefault(int(_abbr[-1]), []).append(_abbr)
 
 
-def sentence_ends(text: str, codes: np.ndarray, line_starts: np.ndarray,
-                  lines: np.ndarray | None = None) -> np.ndarray:
+def _after_abbreviation(codes: np.ndarray, at: np.ndarray, word: np.ndarray) -> np.ndarray:
+    """Per '.' position in ``at``: it closes one of ``_ABBREV_BEFORE_DOT`` ('e.g.', 'et al.',
+    'Fig.'), as a whole word (``word`` is the word-char lookup)."""
+    window = [codes[np.maximum(at - k, 0)] for k in range(_WINDOW)]
+    abbreviation = np.zeros(len(at), dtype=bool)
+    for last, group in _ABBREV_BY_LAST.items():
+        rows = np.flatnonzero(window[1] == last)
+        if not len(rows):
+            continue
+        near = [w[rows] for w in window]
+        for abbr in group:
+            n = len(abbr)
+            hit = at[rows] >= n
+            for j in range(n - 1):
+                hit &= near[n - j] == abbr[j]
+            # '\b' before it: the text starts there or a non-word char
+            hit &= (at[rows] == n) | ~word[near[n + 1]]
+            abbreviation[rows[hit]] = True
+    return abbreviation
+
+
+def sentence_ends(text: str, codes: np.ndarray, line_starts: np.ndarray, lines: np.ndarray | None = None) -> np.ndarray:
     """Sentence ends in ``text`` (unsorted, may repeat) with array operations: the same
     as :func:`sentence_ends_re`. ``codes`` are the code points of ``text``, whose last
     char must be ``SEP``; ``line_starts`` are the positions of the other ``SEP``.
@@ -109,22 +162,7 @@ def sentence_ends(text: str, codes: np.ndarray, line_starts: np.ndarray,
         dots = np.flatnonzero(ok & (codes[marks] == 46))
         at = marks[dots]
         if len(at):
-            window = [codes[np.maximum(at - k, 0)] for k in range(_WINDOW)]
-            abbreviation = np.zeros(len(at), dtype=bool)
-            for last, group in _ABBREV_BY_LAST.items():
-                rows = np.flatnonzero(window[1] == last)
-                if not len(rows):
-                    continue
-                near = [w[rows] for w in window]
-                for abbr in group:
-                    n = len(abbr)
-                    hit = at[rows] >= n
-                    for j in range(n - 1):
-                        hit &= near[n - j] == abbr[j]
-                    # '\b' before it: the text starts there or a non-word char
-                    hit &= (at[rows] == n) | ~word[near[n + 1]]
-                    abbreviation[rows[hit]] = True
-            ok[dots[abbreviation]] = False
+            ok[dots[_after_abbreviation(codes, at, word)]] = False
         found.append(stop[ok])
     if lines is None:
         lines = np.flatnonzero(codes == 10)
