@@ -4,20 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from helpers.core.paths import DOCUMENTS, ROOT
+from helpers.core.paths import DOCUMENTS
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DOC_FIXTURES = FIXTURES / "documents"
 SEED_FILES = sorted(DOCUMENTS.glob("*.txt"))
-
-
-@pytest.fixture
-def doc_fixture():
-    return lambda name: DOC_FIXTURES / name
-
-
-@pytest.fixture(scope="session")
-def root() -> Path:
-    return ROOT

@@ -24,7 +24,7 @@ def test_failing_cell_is_named_and_the_executed_notebook_kept(tmp_path):
     )
     nb.cells[1].metadata["tags"] = ["parameters"]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.metadata["workbook"] = {"depends": ["seeds/manifest.csv"]}
+    nb.metadata["workbook"] = {"depends": ["documents"]}
     path = tmp_path / "09-broken.ipynb"
     nbformat.write(nb, path)
     with pytest.raises(BuildError) as err:
@@ -39,3 +39,13 @@ def test_failing_cell_is_named_and_the_executed_notebook_kept(tmp_path):
     ]
     assert any(o.get("output_type") == "error" for o in outputs)
     assert not (tmp_path / "site" / "09-broken.html").exists()
+
+
+def test_an_unknown_input_group_is_named_before_anything_runs(tmp_path):
+    nb = new_notebook(cells=[new_markdown_cell("# Odd\n\nDeclares an input that does not exist.")])
+    nb.metadata["workbook"] = {"depends": ["seeds/manifest.csv"]}
+    path = tmp_path / "09-odd.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(BuildError, match=r"09-odd.ipynb: metadata workbook.depends names 'seeds/manifest.csv'; use"):
+        build(out_dir=tmp_path / "site", work_dir=tmp_path / "work", notebooks=[path], jobs=1)
+    assert not (tmp_path / "work" / "executed").exists()

@@ -83,6 +83,16 @@ def test_loaded_once_then_from_memory_and_disk(tmp_path, monkeypatch):
     assert again.id == first.id and again.clinical.equals(first.clinical) and again.mentions.equals(first.mentions)
 
 
+def test_old_cached_snapshots_are_pruned(tmp_path, monkeypatch):
+    for i in range(6):
+        (tmp_path / f"snapshot-old{i}-000000000000.pickle").write_bytes(b"x")
+    load_snapshot(cache_dir=tmp_path)
+    monkeypatch.setattr(snapshot_module, "_MEMO", {})
+    left = sorted(p.name for p in tmp_path.glob("snapshot-*.pickle"))
+    assert len(left) == snapshot_module.KEEP_CACHED
+    assert any(name.startswith(f"snapshot-{load_snapshot(cache_dir=tmp_path).id}") for name in left)
+
+
 def test_a_damaged_cache_file_is_rebuilt(tmp_path, monkeypatch):
     first = load_snapshot(cache_dir=tmp_path)
     cache = next(tmp_path.glob("snapshot-*.pickle"))

@@ -165,8 +165,19 @@ def load_snapshot(
     if snap is None:
         snap = _build(folder, max_mb, digests)
         _write_atomically(cache, pickle.dumps(snap, protocol=pickle.HIGHEST_PROTOCOL))
+        _prune(cache.parent, keep=cache)
     _MEMO[cache] = snap
     return snap
+
+
+KEEP_CACHED = 4  # snapshots kept on disk: the current one and a few recent ones (switching branches)
+
+
+def _prune(folder: Path, keep: Path) -> None:
+    """Remove all but the most recently written cached snapshots."""
+    cached = sorted(folder.glob("snapshot-*.pickle"), key=lambda p: (p != keep, -p.stat().st_mtime, p.name))
+    for old in cached[KEEP_CACHED:]:
+        old.unlink(missing_ok=True)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -65,8 +65,3 @@ def verify(manifest: Path = SEED_MANIFEST) -> list[SeedProblem]:
                 )
             )
     return problems
-
-
-def manifest_digest(manifest: Path = SEED_MANIFEST) -> str:
-    """Short hash of the seed manifest: the data snapshot a report was built from."""
-    return sha256_of(manifest)[:12] if manifest.exists() else "none"
