@@ -242,13 +242,21 @@ def execute(job: Job, out_path: Path, outputs: Path | None = None):
             )
     except papermill.PapermillExecutionError as exc:
         raise BuildError(
-            f"{display_path(job.notebook)}{_param_text(job)} failed in cell {exc.exec_count} "
+            f"{display_path(job.notebook)}{_param_text(job)} failed in cell {_source_cell(out_path, exc.exec_count)} "
             f"({exc.ename}: {exc.evalue}); "
             f"the executed notebook with the error is kept at {display_path(out_path)}"
         ) from None
     nb = clean(nbformat.read(out_path, as_version=4), job.title)
     nbformat.write(nb, out_path)
     return nb
+
+
+def _source_cell(executed: Path, exec_count: int) -> int:
+    """The failing cell's number among the notebook's own code cells (the cell papermill injects
+    for the parameters is not one of them), from the executed copy."""
+    cells = [c for c in _read_json(executed).get("cells", []) if c.get("cell_type") == "code"]
+    injected = [i for i, c in enumerate(cells) if "injected-parameters" in c.get("metadata", {}).get("tags", [])]
+    return exec_count - 1 if injected and injected[0] < exec_count else exec_count
 
 
 def _param_text(job: Job) -> str:
