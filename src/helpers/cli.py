@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from helpers.core.errors import HelpersError
 
+if TYPE_CHECKING:
+    from helpers.sources import IngestResult
 
-def _ingest(args: argparse.Namespace) -> int:
-    from helpers.report.build import dumps_json
+
+def _ingested(args: argparse.Namespace) -> IngestResult | None:
+    """The documents of the given paths, or None (after saying why) when none of them exists."""
     from helpers.sources import ingest_paths
 
     if not any(Path(p).exists() for p in args.paths):
@@ -18,8 +22,16 @@ def _ingest(args: argparse.Namespace) -> int:
             f"error: none of the paths exist: {', '.join(args.paths)}; give files or folders of documents",
             file=sys.stderr,
         )
+        return None
+    return ingest_paths(args.paths, max_mb=args.max_mb)
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from helpers.report.build import dumps_json
+
+    result = _ingested(args)
+    if result is None:
         return 2
-    result = ingest_paths(args.paths, max_mb=args.max_mb)
     if args.json:
         print(dumps_json(result.to_json()))
     else:
@@ -32,17 +44,12 @@ def _ingest(args: argparse.Namespace) -> int:
 def _concepts(args: argparse.Namespace) -> int:
     from helpers.library.corpus import build_corpus
     from helpers.report.build import dumps_json
-    from helpers.sources import ingest_paths
     from helpers.text.concepts import MENTION_COLUMNS
     from helpers.text.mentions import document_mentions
 
-    if not any(Path(p).exists() for p in args.paths):
-        print(
-            f"error: none of the paths exist: {', '.join(args.paths)}; give files or folders of documents",
-            file=sys.stderr,
-        )
+    result = _ingested(args)
+    if result is None:
         return 2
-    result = ingest_paths(args.paths, max_mb=args.max_mb)
     docs = build_corpus(result.documents).documents
     frame = document_mentions(docs)[MENTION_COLUMNS]
     mentions = [
