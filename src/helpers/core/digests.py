@@ -15,7 +15,11 @@ SKIPPED_PARTS = frozenset({"__pycache__", ".ipynb_checkpoints"})
 def files_under(path: Path) -> list[Path]:
     """The files a path stands for (itself, or every file below a folder), in a stable order."""
     if path.is_dir():
-        return sorted(q for q in path.rglob("*") if q.is_file() and not SKIPPED_PARTS & set(q.parts))
+        return sorted(
+            q
+            for q in path.rglob("*")
+            if q.is_file() and not SKIPPED_PARTS & set(q.parts) and not q.name.startswith(".")
+        )
     return [path] if path.exists() else []
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from helpers.core.atomic import write_atomically
 from helpers.core.codes import CODE_SETS, TABLES, Column, TableSchema
 from helpers.core.errors import SchemaError
 from helpers.core.paths import EVIDENCE, display_path
@@ -73,5 +74,5 @@ def write_readme(path: Path = README) -> bool:
     text = path.read_text(encoding="utf-8")
     new = render_readme(text, display_path(path))
     if new != text:
-        path.write_text(new, encoding="utf-8")
+        write_atomically(path, new)
     return new != text

@@ -13,7 +13,6 @@ next notebook or command that asks for it loads it instead of re-ingesting and r
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from types import MappingProxyType
 
 import pandas as pd
 
+from helpers.core.atomic import write_atomically
 from helpers.core.digests import code_digest
 from helpers.core.models import Document, ManifestRow
 from helpers.core.paths import DOCUMENTS, REGISTRY_EXPORTS, ROOT
@@ -164,7 +164,7 @@ def load_snapshot(
             snap = None  # a cache written by other code or cut short: build it again
     if snap is None:
         snap = _build(folder, max_mb, digests)
-        _write_atomically(cache, pickle.dumps(snap, protocol=pickle.HIGHEST_PROTOCOL))
+        write_atomically(cache, pickle.dumps(snap, protocol=pickle.HIGHEST_PROTOCOL))
         _prune(cache.parent, keep=cache)
     _MEMO[cache] = snap
     return snap
@@ -178,11 +178,3 @@ def _prune(folder: Path, keep: Path) -> None:
     cached = sorted(folder.glob("snapshot-*.pickle"), key=lambda p: (p != keep, -p.stat().st_mtime, p.name))
     for old in cached[KEEP_CACHED:]:
         old.unlink(missing_ok=True)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary name and rename, so a parallel reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)

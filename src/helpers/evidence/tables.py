@@ -13,6 +13,7 @@ reported once. Row numbers are the CSV file's line numbers (header = line 1).
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
+from helpers.core.atomic import write_atomically
 from helpers.core.codes import (
     CLINICAL,
     CODE_SETS,
@@ -587,3 +589,20 @@ def explode_diseases(df: pd.DataFrame) -> pd.DataFrame:
     long = pd.DataFrame(rows, columns=["report_id", "disease", "n"])
     long = long.astype({"report_id": "string", "disease": "string", "n": "Int64"})
     return long.sort_values(["report_id", "disease"], kind="stable").reset_index(drop=True)
+
+
+def write_table(frame: pd.DataFrame, path: Path, table: TableSchema) -> Path:
+    """Write a curated evidence table (columns in schema order) only if the written file validates.
+
+    The new file is checked with the same rules as the loaders before it replaces the old one,
+    atomically and under a lock: an invalid frame raises SchemaError and leaves the old file as it was.
+    """
+    rules = {CLINICAL.name: (CLINICAL_SPECS, CLINICAL_ROW_RULES), TRIALS.name: (TRIAL_SPECS, TRIAL_ROW_RULES)}
+    specs, row_rules = rules[table.name]
+    buffer = io.StringIO()
+    frame.reindex(columns=list(table.names)).to_csv(buffer, index=False, lineterminator="\n")
+
+    def check(tmp: Path) -> None:
+        validate_table(read_raw_csv(tmp, table.names), specs, row_rules, display_path(path))
+
+    return write_atomically(path, buffer.getvalue(), validate=check)

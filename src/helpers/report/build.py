@@ -376,6 +376,8 @@ def _publish(outcomes: list[Outcome], work_dir: Path, out_dir: Path, snapshot: s
         written.append(target)
         for sub in ("figures", "data"):
             for f in sorted((cache / sub).iterdir()):
+                if f.name.startswith("."):
+                    continue  # write locks and the like: not part of the site
                 (out_dir / sub).mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(f, out_dir / sub / f.name)
     for sub, title in (("figures", "Figures (SVG and PNG)"), ("data", "Tables (CSV)")):

@@ -16,6 +16,7 @@ import pandas as pd
 from IPython.display import HTML, Image, display
 
 from helpers.report.figures import png_bytes, save
+from helpers.report.spreadsheet import write_csv
 from helpers.report.tables import html_table
 
 
@@ -33,8 +34,7 @@ class Outputs:
         plt.close(fig)
 
     def table(self, df: pd.DataFrame, caption: str, name: str | None = None, sortable: bool = True) -> None:
-        """Show an escaped table and write ``data/<name>.csv`` (when a name is given)."""
+        """Show an escaped table and write ``data/<name>.csv`` (spreadsheet-safe; when a name is given)."""
         if self.folder is not None and name:
-            (self.folder / "data").mkdir(parents=True, exist_ok=True)
-            df.to_csv(self.folder / "data" / f"{name}.csv", index=False, lineterminator="\n")
+            write_csv(df, self.folder / "data" / f"{name}.csv")
         display(HTML(html_table(df, caption=caption, sortable=sortable)))

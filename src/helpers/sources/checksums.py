@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers.core.atomic import write_atomically
 from helpers.core.paths import ROOT, SEED_MANIFEST, SEEDS, display_path
 
 MANIFEST_FIELDS = ("file", "sha256", "bytes")
@@ -40,11 +42,12 @@ def load_manifest(manifest: Path = SEED_MANIFEST) -> dict[str, str]:
 def write_manifest(folder: Path = SEEDS / "documents", manifest: Path = SEED_MANIFEST) -> list[str]:
     """Record the checksum of every file in folder; returns the files written."""
     files = sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
-    with manifest.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh, lineterminator="\n")
-        w.writerow(MANIFEST_FIELDS)
-        for p in files:
-            w.writerow([display_path(p), sha256_of(p), p.stat().st_size])
+    buffer = io.StringIO()
+    w = csv.writer(buffer, lineterminator="\n")
+    w.writerow(MANIFEST_FIELDS)
+    for p in files:
+        w.writerow([display_path(p), sha256_of(p), p.stat().st_size])
+    write_atomically(manifest, buffer.getvalue())
     return [display_path(p) for p in files]
 
 
