@@ -23,7 +23,7 @@ def _ingested(args: argparse.Namespace) -> IngestResult | None:
             file=sys.stderr,
         )
         return None
-    return ingest_paths(args.paths, max_mb=args.max_mb)
+    return ingest_paths(args.paths, max_mb=args.max_mb, seconds_per_mb=args.seconds_per_mb)
 
 
 def _ingest(args: argparse.Namespace) -> int:
@@ -141,6 +141,27 @@ def _seeds(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _seconds(value: str) -> float:
+    """A number of seconds >= 0 (an argparse type)."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {value!r}")
+    return seconds
+
+
+def _reading_limits(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--max-mb", type=float, default=20.0, help="largest document file accepted (default 20)")
+    sub.add_argument(
+        "--seconds-per-mb",
+        type=_seconds,
+        default=2.0,
+        help="time budget of one file's parse: 1 s + this per MB (default 2); a slower file becomes an error row",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser of `python -m helpers`, one sub-command per task."""
     p = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
@@ -148,12 +169,12 @@ def parser() -> argparse.ArgumentParser:
     ing = sub.add_parser("ingest", help="parse documents; prints documents + manifest")
     ing.add_argument("paths", nargs="+", help="files or folders (a folder means every document in it)")
     ing.add_argument("--json", action="store_true", help="print one JSON object {documents, manifest}")
-    ing.add_argument("--max-mb", type=float, default=20.0, help="largest document file accepted (default 20)")
+    _reading_limits(ing)
     ing.set_defaults(func=_ingest)
     con = sub.add_parser("concepts", help="annotate documents with the vocabulary; prints the mentions")
     con.add_argument("paths", nargs="+", help="files or folders of documents")
     con.add_argument("--json", action="store_true", help='print {"mentions": [...], "manifest": [...]}')
-    con.add_argument("--max-mb", type=float, default=20.0, help="largest document file accepted (default 20)")
+    _reading_limits(con)
     con.set_defaults(func=_concepts)
     snp = sub.add_parser("snapshot", help="load every input once; print the snapshot id and what it holds")
     snp.add_argument("--json", action="store_true", help='print {"id", "inputs", "counts"}')

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 
+from helpers.core.patterns import linear
+
+AGE_RE = linear(r"\s*(\d+(?:\.\d+)?)\s*(Year|Month|Week|Day|Hour|Minute)s?\s*", re.I)  # RE2: linear time
+
 
 def age_in_years(min_age: str) -> float | None:
     """``'18 Years'`` -> 18.0, ``'6 Months'`` -> 0.5; None when not parseable."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(Year|Month|Week|Day|Hour|Minute)s?\s*", min_age, re.I)
+    match = AGE_RE.fullmatch(min_age)
     if match is None:
         return None
     per_year = {"year": 1, "month": 12, "week": 52.18, "day": 365.25, "hour": 8766, "minute": 525960}

@@ -34,6 +34,7 @@ from helpers.core.codes import (
 )
 from helpers.core.errors import IngestError, SchemaError
 from helpers.core.paths import EVIDENCE, display_path
+from helpers.core.patterns import linear
 from helpers.core.units import age_in_years
 
 EVIDENCE_DIR = EVIDENCE
@@ -50,6 +51,8 @@ REGISTRY_ID_PATTERNS: dict[str, str] = {
     "CTRI": r"CTRI/\d{4}/\d{2,3}/\d{6}",
     "CRiS": r"KCT\d{7}",
 }
+# Cell patterns: unbounded ones run on RE2 (linear time, see helpers.core.patterns); REGISTRY_ID_RE
+# and the date pattern have no unbounded repetition and stay on re.
 REGISTRY_ID_RE = re.compile("|".join(f"(?:{p})" for p in REGISTRY_ID_PATTERNS.values()))
 REGISTRY_ID_HELP = (
     "NCT + 8 digits, ChiCTR..., EudraCT 2022-000123-45, CTIS 2023-503456-12-00, ISRCTN/DRKS/jRCT/ACTRN/CTRI/KCT ids"
@@ -78,7 +81,7 @@ class ColumnSpec:
 
 
 def _fullmatch(pattern: str) -> Callable[[str], bool]:
-    regex = re.compile(pattern)
+    regex = linear(pattern)
     return lambda value: regex.fullmatch(value) is not None
 
 
@@ -110,7 +113,8 @@ def _list_of(test: Callable[[str], bool], hint: str) -> CellRule:
     )
 
 
-DISEASE_PAIR_RE = re.compile(r"(?P<code>[A-Za-z0-9]+):(?P<n>\d+)")
+DISEASE_PAIR_RE = linear(r"(?P<code>[A-Za-z0-9]+):(?P<n>\d+)")
+FOLLOW_UP_RE = linear(r"\d+(\.\d)?")
 
 
 def parse_diseases(cell: str) -> list[tuple[str, int]]:
@@ -136,7 +140,7 @@ def _diseases_ok(cell: str) -> bool:
 
 
 def _follow_up_ok(value: str) -> bool:
-    return re.fullmatch(r"\d+(\.\d)?", value) is not None
+    return FOLLOW_UP_RE.fullmatch(value) is not None
 
 
 def _date_ok(value: str) -> bool:

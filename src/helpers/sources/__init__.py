@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import signal
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from helpers.core.errors import HelpersError, IngestError
+from helpers.core.errors import HelpersError, IngestError, ParameterError
 from helpers.core.models import Document, ManifestRow
 from helpers.core.paths import ROOT, display_path
 from helpers.sources.checksums import load_manifest, sha256_of
@@ -19,8 +23,14 @@ from helpers.sources.reading import DEFAULT_MAX_MB, read_text
 from helpers.sources.sidecar import document_stem, is_sidecar, read_sidecar, sidecar_for
 
 DOCUMENT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".nbib", ".medline", ".ris", ".bib", ".bibtex"})
+# Time budget of one file's parse: BASE_SECONDS + SECONDS_PER_MB per MB of the file (1 MB: 3 s). The
+# readers' patterns run in linear time (helpers.core.patterns); the budget also bounds whatever a
+# reader or library does that is not, so one file never holds up the others.
+BASE_SECONDS = 1.0
+SECONDS_PER_MB = 2.0
+_MB = 1024 * 1024
 
-__all__ = ["IngestResult", "ingest_paths", "parse_file", "DOCUMENT_SUFFIXES"]
+__all__ = ["IngestResult", "ingest_paths", "parse_file", "parse_budget", "DOCUMENT_SUFFIXES", "SECONDS_PER_MB"]
 
 
 @dataclass
@@ -38,8 +48,16 @@ class IngestResult:
         }
 
 
-def ingest_paths(paths: Iterable[Path | str], max_mb: float = DEFAULT_MAX_MB) -> IngestResult:
-    """Ingest files and folders (a folder means every file in it, recursively)."""
+def ingest_paths(
+    paths: Iterable[Path | str], max_mb: float = DEFAULT_MAX_MB, seconds_per_mb: float = SECONDS_PER_MB
+) -> IngestResult:
+    """Ingest files and folders (a folder means every file in it, recursively).
+
+    A file larger than ``max_mb`` MB, or whose parse takes longer than :func:`parse_budget`,
+    becomes an ``error`` row; the other files are still read.
+    """
+    if not seconds_per_mb >= 0:
+        raise ParameterError(f"seconds_per_mb must be a number >= 0, got {seconds_per_mb!r}; the default is 2")
     result = IngestResult()
     checksums = load_manifest()
     files: list[Path] = []
@@ -72,7 +90,7 @@ def ingest_paths(paths: Iterable[Path | str], max_mb: float = DEFAULT_MAX_MB) ->
     unique = [p for p in files if not (p.resolve() in seen or seen.add(p.resolve()))]
     stems = {p.parent.resolve() / p.stem for p in unique if p.suffix.lower() in DOCUMENT_SUFFIXES and not is_sidecar(p)}
     for path in unique:
-        docs, row = _ingest_one(path, checksums, stems, max_mb)
+        docs, row = _ingest_one(path, checksums, stems, max_mb, seconds_per_mb)
         result.documents.extend(docs)
         result.manifest.append(row)
     result.manifest.sort(key=lambda r: r.source_file)
@@ -94,7 +112,7 @@ def _missing_seeds(folder: Path, checksums: dict[str, str]) -> list[ManifestRow]
 
 
 def _ingest_one(
-    path: Path, checksums: dict[str, str], stems: set[Path], max_mb: float
+    path: Path, checksums: dict[str, str], stems: set[Path], max_mb: float, seconds_per_mb: float
 ) -> tuple[list[Document], ManifestRow]:
     name = display_path(path)
     if path.name.startswith("."):
@@ -116,7 +134,7 @@ def _ingest_one(
             "`python -m helpers seeds --update` if the change is intended",
         )
     try:
-        docs, fmt, encoding, size = parse_file(path, max_mb=max_mb)
+        docs, fmt, encoding, size = parse_file(path, max_mb=max_mb, seconds_per_mb=seconds_per_mb)
     except HelpersError as exc:
         return [], ManifestRow(source_file=name, status="error", reason=str(exc))
     if not docs:
@@ -146,13 +164,39 @@ def _ingest_one(
     )
 
 
-def parse_file(path: Path, max_mb: float = DEFAULT_MAX_MB) -> tuple[list[Document], str, str, int]:
-    """Parse one document file: (documents, format, encoding, bytes). Raises IngestError."""
+def parse_budget(size: int, seconds_per_mb: float = SECONDS_PER_MB) -> float:
+    """Seconds the parse of a file of ``size`` bytes may take: BASE_SECONDS + seconds_per_mb per MB."""
+    return BASE_SECONDS + seconds_per_mb * size / _MB
+
+
+def parse_file(
+    path: Path, max_mb: float = DEFAULT_MAX_MB, seconds_per_mb: float = SECONDS_PER_MB
+) -> tuple[list[Document], str, str, int]:
+    """Parse one document file: (documents, format, encoding, bytes). Raises IngestError.
+
+    The parse stops after :func:`parse_budget` seconds (in the main thread, see
+    :func:`_time_limit`); the IngestError then names the file, the budget and what to do.
+    """
     decoded = read_text(path, max_mb=max_mb)
-    fmt, parser = detect(decoded.text)
+    budget = parse_budget(decoded.size, seconds_per_mb)
     try:
-        records = parser(decoded.text)
-    except (ValueError, KeyError, IndexError) as exc:
+        with _time_limit(budget):
+            fmt, docs = _parse_text(path, decoded.text)
+    except _OverBudget:
+        raise IngestError(
+            f"{display_path(path)}: parsing stopped after {budget:.1f} s, the time budget of a "
+            f"{decoded.size / _MB:.2f} MB file ({BASE_SECONDS:g} s + {seconds_per_mb:g} s per MB); split the file "
+            "into smaller files or raise --seconds-per-mb (the seconds_per_mb parameter)"
+        ) from None
+    return docs, fmt, decoded.encoding, decoded.size
+
+
+def _parse_text(path: Path, text: str) -> tuple[str, list[Document]]:
+    """(format, documents) of a decoded text; raises IngestError."""
+    fmt, parser = detect(text)
+    try:
+        records = parser(text)
+    except (ValueError, KeyError, IndexError, RecursionError) as exc:  # bibtexparser recurses per line break
         raise IngestError(
             f"{display_path(path)}: looks like {fmt} but could not be parsed ({exc}); "
             "check the export is complete (not truncated)"
@@ -169,7 +213,46 @@ def parse_file(path: Path, max_mb: float = DEFAULT_MAX_MB) -> tuple[list[Documen
             raise IngestError(
                 f"{display_path(path)}: record {i} has an unexpected value ({exc.errors()[0]['msg']}); check the export"
             ) from exc
-    return docs, fmt, decoded.encoding, decoded.size
+    return fmt, docs
+
+
+class _OverBudget(BaseException):
+    """A parse ran out of time. A BaseException, so that no reader's ``except Exception`` hides it."""
+
+
+def _over_budget(signum: int, frame: object) -> None:
+    raise _OverBudget
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise _OverBudget in the block after ``seconds`` (``signal.setitimer``, ITIMER_REAL).
+
+    The previous SIGALRM handler and any running timer are restored afterwards (the timer with
+    the time it has left). An earlier-expiring timer of a caller is left alone.
+    """
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        # Signals reach only the main thread (and Windows has no setitimer): there, e.g. in a
+        # Dask worker thread, the linear-time patterns are the only guard.
+        yield
+        return
+    outer_delay, outer_interval = signal.getitimer(signal.ITIMER_REAL)
+    if outer_delay and outer_delay <= seconds:
+        yield  # a caller's alarm goes off first anyway
+        return
+    previous = signal.signal(signal.SIGALRM, _over_budget)
+    started = time.monotonic()
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        try:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        finally:
+            signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
+            if outer_delay:
+                left = max(outer_delay - (time.monotonic() - started), 1e-6)
+                signal.setitimer(signal.ITIMER_REAL, left, outer_interval)
 
 
 def _apply_sidecar(path: Path, docs: list[Document]) -> tuple[list[Document], str | None]:

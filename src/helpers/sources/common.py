@@ -5,11 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from helpers.core.patterns import linear
+
+# Engines (see helpers.core.patterns): these identifier patterns need \b, so they stay on re. They
+# are linear there: DOI_RE's only open-ended part, [^\s"<>]+, ends the pattern, so an attempt that
+# reaches it succeeds; PMID_RE reads the spaces after one 'PMID', which no other attempt reads;
+# the others have no unbounded repetition. Patterns below without \b run on RE2.
 DOI_RE = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>]+)", re.I)
 PMID_RE = re.compile(r"\bPMID:?\s*(\d{6,9})\b")
 PMCID_RE = re.compile(r"\b(PMC\d{5,9})\b")
 NCT_RE = re.compile(r"\b(NCT\d{8})\b")
 YEAR_RE = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
+DOI_PREFIX_RE = linear(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", re.I)
+KEYWORDS_PREFIX_RE = linear(r"^keywords?\s*:?\s*", re.I)
 MONTHS = {
     m: i
     for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)
@@ -113,7 +121,7 @@ def clean_doi(value: str | None) -> str | None:
     """Normalise a DOI: strip URL prefix, trailing punctuation and link text."""
     if not value:
         return None
-    v = re.sub(r"^(https?://(dx\.)?doi\.org/|doi:\s*)", "", value.strip(), flags=re.I)
+    v = DOI_PREFIX_RE.sub("", value.strip())
     v = v.rstrip(".,;)]}>")
     return v or None
 
@@ -168,7 +176,7 @@ def unique_in_order(items: Iterable[str]) -> list[str]:
 
 def split_keywords(value: str) -> list[str]:
     """Keywords as printed after 'Keywords:' (semicolon- or comma-separated, final period dropped)."""
-    v = re.sub(r"^keywords?\s*:?\s*", "", value.strip(), flags=re.I).rstrip(".").strip()
+    v = KEYWORDS_PREFIX_RE.sub("", value.strip()).rstrip(".").strip()
     parts = v.split(";") if ";" in v else v.split(",")
     return unique_in_order(p.strip() for p in parts if p.strip())
 
@@ -176,6 +184,8 @@ def split_keywords(value: str) -> list[str]:
 def parse_date(text: str) -> tuple[str | None, int | None]:
     """'2024 Dec 12', 'January 20, 2025', '2023 Sep', '2025-07-01' -> (ISO partial date, year)."""
     t = text.strip()
+    # re (these need \b), linear: an attempt starts only at the start of a word and reads the
+    # letters and spaces after it once, before the next word, where the next attempt starts.
     m = re.search(r"\b(\d{4})-(\d{2})-(\d{2})\b", t)
     if m:
         return m.group(0), int(m.group(1))
@@ -212,7 +222,7 @@ LICENCES = [
     (re.compile(r"Creative Commons Attribution[- ]Non[- ]?Commercial", re.I), "CC BY-NC"),
     (re.compile(r"Creative Commons Attribution License|\bCC[- ]BY\b(?![- ]N)", re.I), "CC BY"),
 ]
-LICENCE_URL_RE = re.compile(r"(https?://creativecommons\.org/licenses/[a-z-]+/\d\.\d/?)", re.I)
+LICENCE_URL_RE = linear(r"(https?://creativecommons\.org/licenses/[a-z-]+/\d\.\d/?)", re.I)
 
 
 def find_licence(text: str) -> tuple[str | None, str | None]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from helpers.core.patterns import linear
 from helpers.sources.common import (
     DOI_RE,
     NCT_RE,
@@ -18,12 +19,16 @@ from helpers.sources.common import (
     split_keywords,
 )
 
+# Patterns over page text run on RE2 (linear time, see helpers.core.patterns).
+KEYWORDS_LINE_RE = linear(r"^keywords?\s*:", re.I)
+TITLE_LINE_RE = linear(r"^title\s*:\s*(.+)$", re.I)
+
 
 def parse(text: str) -> dict:
     """Identifiers and clearly labelled blocks only."""
     lines = content_lines(text)
-    kw = next((ln for ln in lines if re.match(r"^keywords?\s*:", ln, re.I)), None)
-    title = next((m.group(1).strip() for ln in lines[:20] if (m := re.match(r"^title\s*:\s*(.+)$", ln, re.I))), None)
+    kw = next((ln for ln in lines if KEYWORDS_LINE_RE.match(ln)), None)
+    title = next((m.group(1).strip() for ln in lines[:20] if (m := TITLE_LINE_RE.match(ln))), None)
     return {
         "title": title,
         "doi": clean_doi(first(DOI_RE, text)),

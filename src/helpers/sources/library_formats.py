@@ -3,19 +3,25 @@
 
 from __future__ import annotations
 
-import io
 import re
 
 import bibtexparser
 import rispy
 from Bio import Medline
 
+from helpers.core.patterns import linear
 from helpers.sources.common import DOI_RE, NCT_RE, PMCID_RE, clean_doi, first, parse_date
+
+# Patterns over export text run on RE2 (linear time, see helpers.core.patterns); the ones left on
+# re do bounded work per position (no unbounded repetition).
+MEDLINE_PMID_LINE_RE = linear(r"^PMID- ?\d+", re.M)
+BIBTEX_ENTRY_RE = linear(r"^\s*@(article|inproceedings|misc|book|incollection|online)\s*\{", re.M | re.I)
+BIBTEX_AND_RE = linear(r"\s+and\s+")
 
 
 def matches_medline(text: str) -> bool:
     """Whether the text is a MEDLINE export (a line starting with a `PMID-` tag)."""
-    return bool(re.search(r"^PMID- ?\d+", text, re.M))
+    return bool(MEDLINE_PMID_LINE_RE.search(text))
 
 
 def matches_ris(text: str) -> bool:
@@ -25,13 +31,40 @@ def matches_ris(text: str) -> bool:
 
 def matches_bibtex(text: str) -> bool:
     """Whether the text holds a BibTeX entry of a bibliographic type (@article, @book, ...)."""
-    return bool(re.search(r"^\s*@(article|inproceedings|misc|book|incollection|online)\s*\{", text, re.M | re.I))
+    return bool(BIBTEX_ENTRY_RE.search(text))
+
+
+# Tags Biopython reads into one text: a second such line in a record would be joined to the first
+# (two titles read as one title), so it is refused with the record and line named.
+_MEDLINE_SINGLE_TAGS = frozenset({"PMID", "TI", "AB", "DP", "TA", "JT", "VI", "PG", "PMC"})
+
+
+def _medline_records(text: str) -> list[list[str]]:
+    """The lines of each record: a record ends at an empty line, and every `PMID-` line starts one, so two
+    records whose empty line was lost are not merged (Biopython would join their PMIDs and titles)."""
+    records: list[list[str]] = [[]]
+    tags: set[str] = set()
+    for number, line in enumerate(text.split("\n"), start=1):
+        tag = line[:4].rstrip() if line and line[:6] != "      " else None
+        if (not line or tag == "PMID") and records[-1]:
+            records.append([])
+            tags = set()
+        if not line:
+            continue
+        if tag in _MEDLINE_SINGLE_TAGS and tag in tags:
+            raise ValueError(
+                f"record {len(records)} has a second {tag} line (line {number}); a record holds one {tag}, "
+                "so fix or re-export that record"
+            )
+        tags.add(tag)
+        records[-1].append(line + "\n")
+    return [r for r in records if r]
 
 
 def parse_medline(text: str) -> list[dict]:
     """One dict of Document fields per MEDLINE record."""
     out = []
-    for rec in Medline.parse(io.StringIO(text)):
+    for rec in (r for lines in _medline_records(text) for r in Medline.parse(lines)):
         date, year = parse_date(rec.get("DP", ""))
         lid = rec.get("LID", [])
         ids = list(rec.get("AID", [])) + ([lid] if isinstance(lid, str) else list(lid))
@@ -52,7 +85,7 @@ def parse_medline(text: str) -> list[dict]:
                 "article_type": (rec.get("PT") or [None])[0],
                 "abstract": rec.get("AB"),
                 "keywords": rec.get("OT", []),
-                "conflict_of_interest": rec.get("COIS"),
+                "conflict_of_interest": " ".join(rec["COIS"]) if rec.get("COIS") else None,  # a list of lines
                 "nct_ids": sorted(set(NCT_RE.findall(" ".join(rec.get("SI", [])) + " " + rec.get("AB", "")))),
             }
         )
@@ -96,7 +129,7 @@ def parse_bibtex(text: str) -> list[dict]:
     for entry in library.entries:
         f = {k.lower(): v.value for k, v in entry.fields_dict.items()}
         date, year = parse_date(str(f.get("year", "")))
-        authors = [a.strip() for a in re.split(r"\s+and\s+", f.get("author", "")) if a.strip()]
+        authors = [a.strip() for a in BIBTEX_AND_RE.split(f.get("author", "")) if a.strip()]
         out.append(
             {
                 "title": re.sub(r"[{}]", "", f["title"]) if f.get("title") else None,

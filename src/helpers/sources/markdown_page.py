@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from helpers.core.patterns import linear
 from helpers.sources.common import (
     DOI_RE,
     NCT_RE,
@@ -17,18 +18,24 @@ from helpers.sources.common import (
     unique_in_order,
 )
 
-META_RE = re.compile(r"^\s*(?:[-*]\s*)?\*{0,2}([A-Za-z][A-Za-z ]{1,25}?)\*{0,2}\s*:\s*\*{0,2}\s*(.+?)\s*$")
-HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+# Patterns over page text run on RE2 (linear time, see helpers.core.patterns); the ones left on
+# re do bounded work per position (no unbounded repetition).
+META_RE = linear(r"^\s*(?:[-*]\s*)?\*{0,2}([A-Za-z][A-Za-z ]{1,25}?)\*{0,2}\s*:\s*\*{0,2}\s*(.+?)\s*$")
+HEADING_RE = linear(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+SUBHEADING_OR_LABEL_RE = linear(r"^#{2,3} \S|^\*\*[^*]+\*\*", re.M)
+IMAGE_RE = linear(r"!\[([^\]]*)\]\([^)]*\)")
+LINK_RE = linear(r"\[([^\]]*)\]\([^)]*\)")
+LIST_MARK_RE = linear(r"^\s*(?:\d+\.|[-*])\s*")
 
 
 def matches(text: str) -> bool:
     """Whether the text is a Markdown page: a `# Title` plus a subheading or a bold metadata label."""
-    return bool(re.search(r"^# \S", text, re.M)) and bool(re.search(r"^#{2,3} \S|^\*\*[^*]+\*\*", text, re.M))
+    return bool(re.search(r"^# \S", text, re.M)) and bool(SUBHEADING_OR_LABEL_RE.search(text))
 
 
 def _strip_md(s: str) -> str:
-    s = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", s)
-    s = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", s)
+    s = IMAGE_RE.sub(r"\1", s)
+    s = LINK_RE.sub(r"\1", s)
     return re.sub(r"[*_`]{1,3}", "", s).strip()
 
 
@@ -57,7 +64,7 @@ def parse(text: str) -> dict:
     abstract = _paragraphs(sections.get("abstract", []))
     kw_text = meta.get("keywords") or " ".join(sections.get("keywords", []))
     author_text = meta.get("authors", meta.get("author", ""))
-    authors = [a.strip() for a in re.split(r";|,(?![^()]*\))", author_text) if a.strip()]
+    authors = [a.strip() for a in _split_authors(author_text) if a.strip()]
     refs_lines = [ln for ln in sections.get("references", []) if ln.strip()]
     return {
         "title": title,
@@ -76,7 +83,7 @@ def parse(text: str) -> dict:
         "references": [
             {
                 "index": i,
-                "text": _strip_md(re.sub(r"^\s*(?:\d+\.|[-*])\s*", "", ln)),
+                "text": _strip_md(LIST_MARK_RE.sub("", ln)),
                 "doi": clean_doi(first(DOI_RE, ln)),
                 "pmid": first(PMID_RE, ln),
                 "pmcid": first(PMCID_RE, ln),
@@ -85,6 +92,22 @@ def parse(text: str) -> dict:
         ],
         "nct_ids": sorted(set(NCT_RE.findall(text))),
     }
+
+
+def _split_authors(text: str) -> list[str]:
+    """Split at ';' and at ',' outside parentheses, in one pass: what ``re.split(";|,(?![^()]*[)])", text)``
+    gives (that lookahead reads on to the next parenthesis from every comma: quadratic time)."""
+    cuts = []
+    closing = False  # whether the next parenthesis to the right is ')'
+    for i in range(len(text) - 1, -1, -1):
+        ch = text[i]
+        if ch in "()":
+            closing = ch == ")"
+        elif ch == ";" or (ch == "," and not closing):
+            cuts.append(i)
+    starts = [0, *(i + 1 for i in reversed(cuts))]
+    ends = [*reversed(cuts), len(text)]
+    return [text[a:b] for a, b in zip(starts, ends, strict=True)]
 
 
 def _paragraphs(lines: list[str]) -> list[str]:

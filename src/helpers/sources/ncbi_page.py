@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from helpers.core.patterns import linear
 from helpers.sources.common import (
     DOI_RE,
     NCT_RE,
@@ -54,23 +55,31 @@ PUBLICATION_TYPES = (
     "News",
 )
 _PUBTYPE_SET = {p.lower() for p in PUBLICATION_TYPES}
+# Patterns over page text run on RE2 (linear time, see helpers.core.patterns); REF_YEAR_RE and
+# the author split stay on re (bounded; lookbehind).
 # `Journal. 2024 Dec 12;15:1502298.`  `. 2023 Sep 27;5(11):624–628. doi: …`
-CITATION_RE = re.compile(
+CITATION_RE = linear(
     r"^(?P<journal>[A-Z][^.;]{1,80}?)?\s*\.\s*(?P<date>\d{4}(?:\s+[A-Z][a-z]{2}(?:\s+\d{1,2})?)?)"
     r"\s*[;:]\s*(?P<volume>[\w-]+)?(?:\((?P<issue>[^)]*)\))?(?::(?P<pages>[\w–-]+))?\.?"
 )
-IDS_LINE_RE = re.compile(r"PMCID:\s*(PMC\d+)\s+PMID:\s*(\d+)")
-ETAL_RE = re.compile(r"^(?P<first>[^.,;]+?)\s+et al\.\s*(?P<journal>[A-Z][^.]{1,80})?\.?\s*\.?$")
-FULL_AUTHORS_RE = re.compile(r"^(?:[A-Z][\w'’.\- ]+?\s*\d+(?:,\d+)*\s*,\s*)+[A-Z][\w'’.\- ]+?\s*\d+(?:,\d+)*\s*$")
-REF_START_RE = re.compile(r"^(\d{1,4})\.\s+(.*)$")
-REF_LINK_TAIL_RE = re.compile(r"(\s+-\s+(DOI|PMC|PubMed|Free PMC article|Google Scholar|Crossref))+\s*$")
+IDS_LINE_RE = linear(r"PMCID:\s*(PMC\d+)\s+PMID:\s*(\d+)")
+ETAL_RE = linear(r"^(?P<first>[^.,;]+?)\s+et al\.\s*(?P<journal>[A-Z][^.]{1,80})?\.?\s*\.?$")
+FULL_AUTHORS_RE = linear(r"^(?:[A-Z][\w'’.\- ]+?\s*\d+(?:,\d+)*\s*,\s*)+[A-Z][\w'’.\- ]+?\s*\d+(?:,\d+)*\s*$")
+REF_START_RE = linear(r"^(\d{1,4})\.\s+(.*)$")
+REF_LINK_TAIL_RE = linear(r"(\s+-\s+(DOI|PMC|PubMed|Free PMC article|Google Scholar|Crossref))+\s*$")
 REF_YEAR_RE = re.compile(r"\((\d{4})[a-z]?\)")
+PUBMED_CITATION_LINE_RE = linear(r"^\s*[^\n]{0,80}\.\s*\d{4}(?: [A-Z][a-z]{2})?(?: \d{1,2})?[;:]", re.M)
+AFFILIATION_NUMBERS_RE = linear(r"\s*\d+(?:,\d+)*\s*$")  # `Ann Lee 1,2` -> `Ann Lee`
+# re: lookbehind; an attempt is tried only after a digit and reads the spaces before the next
+# character that is not a space, which no other attempt reads
+AUTHOR_SEPARATOR_RE = re.compile(r"(?<=\d)\s*,\s*")
+FIGURE_LABEL_RE = linear(r"^(fig(ure)?\.?|table)\s*\d+[a-z]?\.?$", re.I)
 
 
 def matches_pubmed(text: str) -> bool:
     """Whether the text is a saved PubMed page: PubMed site furniture plus a citation line."""
     furniture = any(s in text for s in ("PubMed Disclaimer", "Skip to main page content", "LinkOut - more resources"))
-    return furniture and bool(re.search(r"^\s*[^\n]{0,80}\.\s*\d{4}(?: [A-Z][a-z]{2})?(?: \d{1,2})?[;:]", text, re.M))
+    return furniture and bool(PUBMED_CITATION_LINE_RE.search(text))
 
 
 def matches_pmc(text: str) -> bool:
@@ -164,7 +173,7 @@ def _authors(lines: list[str], fields: dict) -> None:
                 fields["journal"] = m.group("journal").strip().rstrip(".")
             return
         if FULL_AUTHORS_RE.match(ln):
-            names = [re.sub(r"\s*\d+(?:,\d+)*\s*$", "", part).strip() for part in re.split(r"(?<=\d)\s*,\s*", ln)]
+            names = [AFFILIATION_NUMBERS_RE.sub("", part).strip() for part in AUTHOR_SEPARATOR_RE.split(ln)]
             fields["authors"] = unique_in_order(n for n in names if n)
             fields["authors_complete"] = True
             return
@@ -173,15 +182,18 @@ def _authors(lines: list[str], fields: dict) -> None:
 def parse_figures(section: list[str]) -> list[dict]:
     """`FIGURE 1`, `FIGURE 1`, caption, `FIGURE 2`, … -> [{label, caption}]."""
     figures: list[dict] = []
+    captions: list[list[str]] = []  # lines joined at the end: adding to a string each time is quadratic
     for ln in section:
-        if re.match(r"^(fig(ure)?\.?|table)\s*\d+[a-z]?\.?$", ln, re.I):
+        if FIGURE_LABEL_RE.match(ln):
             label = ln.rstrip(".").upper()
             # Pages print each label twice; a repeat of the last label is not a new figure.
             if not figures or figures[-1]["label"] != label:
                 figures.append({"label": label, "caption": None})
+                captions.append([])
         elif figures:
-            prev = figures[-1]["caption"]
-            figures[-1]["caption"] = f"{prev} {ln}" if prev else ln
+            captions[-1].append(ln)
+    for figure, lines in zip(figures, captions, strict=True):
+        figure["caption"] = " ".join(lines) or None
     return figures
 
 
@@ -191,7 +203,7 @@ def parse_references(text: str) -> list[dict]:
     start = next((i for i, ln in enumerate(raw) if ln.strip().lower() == "references"), None)
     if start is None:
         return []
-    refs: list[dict] = []
+    refs: list[list[str]] = []  # lines of each reference, joined once at the end
     for ln in raw[start + 1 :]:
         s = ln.strip()
         if not s:
@@ -200,12 +212,12 @@ def parse_references(text: str) -> list[dict]:
             break
         m = REF_START_RE.match(s)
         if m:
-            refs.append({"text": m.group(2)})
+            refs.append([m.group(2)])
         elif refs:
-            refs[-1]["text"] += " " + s
+            refs[-1].append(s)
     out = []
     for i, ref in enumerate(refs, start=1):
-        body = REF_LINK_TAIL_RE.sub("", ref["text"]).strip()
+        body = REF_LINK_TAIL_RE.sub("", " ".join(ref)).strip()
         year = first(REF_YEAR_RE, body)
         out.append(
             {

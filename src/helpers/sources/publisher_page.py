@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from helpers.core.patterns import linear
 from helpers.sources.common import (
     DOI_RE,
     NCT_RE,
@@ -28,20 +29,28 @@ from helpers.sources.common import (
     unique_in_order,
 )
 
-PUBLISHED_RE = re.compile(r"^(?:Published(?: online)?|Date of publication|Published on)\s*:?\s*(.+)$", re.I)
-DOTTED_CITATION_RE = re.compile(
+# Patterns over page text run on RE2 (linear time, see helpers.core.patterns); the few left on
+# re do bounded work per position (no unbounded repetition).
+PUBLISHED_RE = linear(r"^(?:Published(?: online)?|Date of publication|Published on)\s*:?\s*(.+)$", re.I)
+_DOTTED_CITATION = (
     r"^(?P<journal>[A-Z][A-Za-z .&]{1,60}?)\.\s*(?P<date>\d{4}(?:\s+[A-Z][a-z]{2}(?:\s+\d{1,2})?)?)\s*;"
     r"\s*(?P<volume>\d+)(?:\((?P<issue>[^)]*)\))?:\s*(?P<pages>[\w–-]+)"
 )
+DOTTED_CITATION_RE = linear(_DOTTED_CITATION)
+DOTTED_CITATION_LINE_RE = linear(_DOTTED_CITATION, re.M)  # the same, at any line start of a text
 DEGREES = (
     r"(?:M\.?D\.?|Ph\.?D\.?|M\.?Sc\.?|B\.?Sc\.?|M\.?S\.?|D\.?V\.?M\.?|"
     r"Pharm\.?D\.?|R\.?N\.?|M\.?P\.?H\.?|D\.?D\.?S\.?)"
 )
-AUTHOR_ITEM_RE = re.compile(
+AUTHOR_ITEM_RE = linear(
     rf"(?P<name>[A-Z][\w'’\-]+(?:[ \-][A-Z][\w'’\-]*\.?)+)\s*,\s*"
     rf"(?P<degrees>{DEGREES}(?:\s*,\s*{DEGREES})*)\s*(?P<marks>[\d,*†‡§]*)"
 )
-AFFIL_MARK_RE = re.compile(r"(?:(?<=\s)|^)(\d{1,2})(?=[A-Z])")
+AFFIL_MARK_RE = re.compile(r"(?:(?<=\s)|^)(\d{1,2})(?=[A-Z])")  # re: lookaround; bounded
+CORRESPONDENCE_RE = linear(r"^Correspondence(?: to)?\s*:?\s*(.+)$", re.I)
+URL_AFTER_COMMA_RE = linear(r",\s*https?://")
+EMAIL_RE = linear(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+TITLE_LINE_RE = linear(r"^Title\s*:\s*(.+)$", re.I)
 ARTICLE_TYPES = (
     "Review Article",
     "Original Article",
@@ -61,7 +70,7 @@ _TYPES = {t.lower() for t in ARTICLE_TYPES}
 def matches(text: str) -> bool:
     """Whether the text is a journal landing page: two publisher markers or a dotted citation line."""
     markers = ("Published online", "Correspondence to", "Creative Commons", "Copyright ©", "© ")
-    return sum(m in text for m in markers) >= 2 or bool(re.search(DOTTED_CITATION_RE.pattern, text, re.M))
+    return sum(m in text for m in markers) >= 2 or bool(DOTTED_CITATION_LINE_RE.search(text))
 
 
 def parse(text: str) -> dict:
@@ -119,12 +128,12 @@ def _dates_and_citation(head: list[str], fields: dict) -> None:
 
 def _correspondence(head: list[str]) -> str | None:
     for i, ln in enumerate(head):
-        m = re.match(r"^Correspondence(?: to)?\s*:?\s*(.+)$", ln, re.I)
+        m = CORRESPONDENCE_RE.match(ln)
         if m:
-            name = re.split(r",\s*https?://", m.group(1))[0].strip().rstrip(",")
+            name = URL_AFTER_COMMA_RE.split(m.group(1))[0].strip().rstrip(",")
             email = None
             for nxt in head[i : i + 3]:
-                em = re.search(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", nxt)
+                em = EMAIL_RE.search(nxt)
                 if em:
                     email = em.group(0)
                     break
@@ -188,7 +197,7 @@ def _is_furniture(line: str) -> bool:
 
 def _title(head: list[str], author_idx: int | None) -> str | None:
     for ln in head[:15]:
-        m = re.match(r"^Title\s*:\s*(.+)$", ln, re.I)
+        m = TITLE_LINE_RE.match(ln)
         if m:
             return m.group(1).strip()
     if author_idx:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from helpers.core.patterns import linear
 from helpers.sources.common import (
     NCT_RE,
     clean_doi,
@@ -18,12 +19,15 @@ from helpers.sources.common import (
 )
 from helpers.sources.ncbi_page import parse_figures, parse_references
 
-BULLET_RE = re.compile(r"^-\s*([A-Za-z][A-Za-z ]{1,30}):\s*(.+)$")
+# Patterns over page text run on RE2 (linear time, see helpers.core.patterns).
+BULLET_RE = linear(r"^-\s*([A-Za-z][A-Za-z ]{1,30}):\s*(.+)$")
+ID_BULLET_LINE_RE = linear(r"^-\s*(PMID|PMCID|DOI):\s*\S+", re.M)
+AUTHOR_SEPARATOR_RE = linear(r"[;,]\s*")
 
 
 def matches(text: str) -> bool:
     """Whether the text is a mirror record (a `- PMID:`, `- PMCID:` or `- DOI:` bullet line)."""
-    return bool(re.search(r"^-\s*(PMID|PMCID|DOI):\s*\S+", text, re.M))
+    return bool(ID_BULLET_LINE_RE.search(text))
 
 
 def parse(text: str) -> dict:
@@ -38,7 +42,7 @@ def parse(text: str) -> dict:
         "article_type": bullets.get("publication type") or bullets.get("type"),
     }
     if "authors" in bullets:
-        fields["authors"] = [a.strip() for a in re.split(r"[;,]\s*", bullets["authors"]) if a.strip()]
+        fields["authors"] = [a.strip() for a in AUTHOR_SEPARATOR_RE.split(bullets["authors"]) if a.strip()]
         fields["authors_complete"] = True
     date_src = bullets.get("published") or bullets.get("date") or bullets.get("year")
     if date_src:

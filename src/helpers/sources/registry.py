@@ -35,6 +35,7 @@ import pandas as pd
 from helpers.core.codes import TARGETS, TRIAL_COLUMNS, TRIAL_PHASES
 from helpers.core.errors import IngestError
 from helpers.core.paths import display_path
+from helpers.core.patterns import linear
 from helpers.core.units import age_in_years
 
 IMPORT_COLUMNS = (*TRIAL_COLUMNS, "interventions", "source_file")
@@ -58,7 +59,15 @@ SPONSOR_CLASSES = {
     "INDIV": "academic",
 }
 TARGET_TOKENS = tuple(c for c in TARGETS if "/" not in c and c != "other")  # single antigens
+# Engines (see helpers.core.patterns): patterns with unbounded repetition run on RE2; the ones on
+# re (lookaround, \b) have no unbounded repetition, or start only where a run of digits starts
+# (_AGE_LEAD_RE: the lookbehind keeps a search from reading one run again from each of its digits).
 CAR_NAME_RE = re.compile(r"(?<![A-Za-z])CAA?R(?![a-z])")
+INTERVENTION_TYPE_RE = linear(r"^[A-Z_ ]+:\s*")  # `DRUG: name` -> `name`
+BRACKET_RE = linear(r"\(([^)]*)\)")
+ENROLLMENT_RE = linear(r"\d+(\.0)?")
+MONTH_DATE_RE = linear(r"([A-Za-z]+) (?:(\d{1,2}), )?(\d{4})")
+_AGE_LEAD_RE = re.compile(r"(?<!\d)(\d+ (?:Years?|Months?|Weeks?|Days?))\b")
 CELL_TYPE_PATTERNS = (
     ("CAAR-T", re.compile(r"CAAR", re.I)),
     ("CAR-Treg", re.compile(r"CAR[- ]?Treg", re.I)),
@@ -188,7 +197,7 @@ def normalise_date(value: object) -> object:
     if text is pd.NA:
         return pd.NA
     text = str(text)
-    match = re.fullmatch(r"([A-Za-z]+) (?:(\d{1,2}), )?(\d{4})", text)
+    match = MONTH_DATE_RE.fullmatch(text)
     if match and match[1].lower() in MONTHS:
         month = MONTHS[match[1].lower()]
         return f"{match[3]}-{month:02d}" + (f"-{int(match[2]):02d}" if match[2] else "")
@@ -353,7 +362,7 @@ def _split(cell: str | None, sep: str = "|") -> list[str]:
 
 
 def _intervention_names(cell: str | None) -> list[str]:
-    return [re.sub(r"^[A-Z_ ]+:\s*", "", item) for item in _split(cell)]
+    return [INTERVENTION_TYPE_RE.sub("", item) for item in _split(cell)]
 
 
 def _location_countries(cell: str | None) -> list[str]:
@@ -363,9 +372,9 @@ def _location_countries(cell: str | None) -> list[str]:
 def _age_cell(cell: str | None) -> tuple[object, list[str]]:
     """(min_age, std age groups) from the Age cell, new or classic spelling."""
     text = (cell or "").strip()
-    lead = re.match(r"(\d+ (?:Years?|Months?|Weeks?|Days?))\b", text)
+    lead = _AGE_LEAD_RE.match(text)
     min_age = lead[1] if lead else pd.NA
-    bracket = re.search(r"\(([^)]*)\)", text)
+    bracket = BRACKET_RE.search(text)
     groups = bracket[1] if bracket else ("" if re.search(r"\d", text) else text)
     return min_age, [g.strip() for g in groups.split(",") if g.strip()]
 
@@ -374,7 +383,7 @@ def _csv_enrollment(value: str | None, where: str) -> object:
     text = (value or "").strip()
     if not text:
         return pd.NA
-    if not re.fullmatch(r"\d+(\.0)?", text):
+    if not ENROLLMENT_RE.fullmatch(text):
         raise IngestError(f"{where}: Enrollment {text!r} is not a whole number; fix the cell or re-export")
     return int(float(text))
 

@@ -152,6 +152,8 @@ def _defined_by_text(sf: str, before: str) -> bool:
 
 @lru_cache(maxsize=1024)
 def _short_form_pattern(sf: str) -> re.Pattern:
+    # re (lookaround): a literal of at most 12 characters and one-character lookarounds, so an
+    # attempt does bounded work (helpers.core.patterns)
     return re.compile(r"(?<![\w])" + re.escape(sf) + r"s?(?![\w])")
 
 

@@ -14,6 +14,8 @@ from helpers.text.concepts.abbreviations import apply_definition
 from helpers.text.concepts.folding import Batch, Lut, ends_with_any, run_start
 from helpers.text.concepts.matcher import ELLIPSIS_ENDINGS, MODE_ABBR, MODE_AMBIG, MODE_SYN, PAIR, Cands, Matcher
 
+# re, not RE2: searched with pos/endpos in at most 40 characters of the batch string (RE2's
+# binding would encode the whole batch on each call); the window bounds the work.
 _ELLIPSIS_WORD = re.compile(r"(\w+)[\s\-\u2010-\u2015]+(?:to|and|or|through)[\s\-\u2010-\u2015]+$", re.IGNORECASE)
 
 

@@ -21,7 +21,8 @@ from helpers.text.vocabulary import FOLD_WHOLE, fold_chars, fold_code_table
 
 _SEPARATOR_CHARS = frozenset(" \t\n\r\f\v\u00a0-/\u2010\u2011\u2012\u2013\u2014\u2015")
 _SEPARATOR_CLASS = "[ \\t\\n\\r\\f\\v\\u00a0\\-/\\u2010-\\u2015]"
-# A line break next to another separator: the only line breaks that start a run.
+# A line break next to another separator: the only line breaks that start a run. (re: lookaround;
+# both patterns do bounded work per position, see helpers.core.patterns.)
 _RUN_NEWLINE = re.compile(r"\n(?:(?=" + _SEPARATOR_CLASS + r")|(?<=" + _SEPARATOR_CLASS + r"\n))")
 _DOUBLE_SPACE = re.compile("  ")  # (the regex engine finds it faster than str.find)
 SEP = "\x00"  # joins documents of a batch; folds to one space, never inside a run

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from helpers.core.patterns import linear
 from helpers.text.concepts.folding import SEP, Lut, char_codes, run_end
 
 _ABBREV_BEFORE_DOT = (
@@ -72,9 +73,13 @@ _SENT_TAIL = (
 # the lookbehinds only run where a space follows); a match never holds a second [.!?], so
 # they find what '[.!?]' + _LOOKBEHINDS + _SENT_TAIL finds. :func:`sentence_ends` does the
 # same with array operations.
+# Engines (helpers.core.patterns): the two end patterns and _HEADING_BREAK need lookaround and stay
+# on re; they are linear there: an attempt starts only at a '.', '!', '?' or line break and reads
+# the white space after it, up to the next character that is not white space, where no other
+# attempt starts. _BLANK_LINE_RE runs on RE2.
 _DOT_END_RE = re.compile(r"\.(?=[\"')\]\u201d\u2019]?\s)" + _LOOKBEHINDS + _SENT_TAIL)
 _MARK_END_RE = re.compile(r"[!?]" + _SENT_TAIL)
-_BLANK_LINE_RE = re.compile(r"\n[ \t]*\n\s*")
+_BLANK_LINE_RE = linear(r"\n[ \t]*\n\s*")
 _SHORT_LINE = 30  # a line this short, followed by a capital or a bullet, is a heading
 _HEADING_BREAK = re.compile(r"\n(?=[ \t]*[A-Z\-\u2022*])")
 
