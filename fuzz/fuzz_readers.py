@@ -16,6 +16,7 @@ import argparse
 import hashlib
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -131,6 +132,7 @@ class Harness:
         self.reader, self.work, self.timeout = reader, work, timeout
         self.ingest_paths, self.parse_file, self.display_path = ingest_paths, parse_file, display_path
         self.crashes, self.hangs = work / "crashes", work / "hangs"
+        self.hang_inputs = 0
         for d in (self.crashes, self.hangs):
             d.mkdir(parents=True, exist_ok=True)
         self.files = work / "files"
@@ -152,27 +154,29 @@ class Harness:
             return
         try:
             slow = self._slow(data)
-            if slow and self._slow(data):  # slow twice: a first call that built a pattern is no hang
-                self._record(self.hangs, data, "hang", slow)
+            if slow and (slow := self._slow(data)):  # slow twice: a first call that built a pattern is no hang
+                self.hang_inputs += 1
+                (self.work / "hang_inputs").write_text(str(self.hang_inputs))
+                self._record(self.hangs, data, *slow)
         except Hang:  # the alarm went off just after the input returned
             pass
         except Exception as exc:  # noqa: BLE001 - everything that escapes is what we are looking for
             self._record(self.crashes, data, _signature(exc), traceback.format_exc())
 
-    def _slow(self, data: bytes) -> str | None:
-        """Run one input under the alarm; why it was too slow, or None."""
+    def _slow(self, data: bytes) -> tuple[str, str] | None:
+        """Run one input under the alarm; (where it hung, details) when it was too slow, else None."""
         started = time.perf_counter()
         signal.setitimer(signal.ITIMER_REAL, self.timeout)
         try:
             over_budget = self._one(data)
-        except Hang:
-            return f"over {self.timeout:g} s"
+        except Hang as exc:
+            return f"hang in {_where(exc)}", f"over {self.timeout:g} s\n" + traceback.format_exc()
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
         if over_budget:
-            return f"stopped by the parse time budget: {over_budget}"
+            return "hang stopped by the parse time budget of helpers.sources", over_budget
         if time.perf_counter() - started > self.timeout:
-            return f"over {self.timeout:g} s (the alarm was not delivered: a long call in C)"
+            return "hang in a long call in C (the alarm was not delivered)", f"over {self.timeout:g} s"
         return None
 
     def _one(self, data: bytes) -> str | None:
@@ -222,7 +226,7 @@ class Harness:
                 raise ContractBroken(f"{row.status} row without a reason")
 
     def _record(self, folder: Path, data: bytes, signature: str, detail: str) -> None:
-        key = hashlib.sha1(signature.encode() if signature != "hang" else data).hexdigest()[:12]
+        key = hashlib.sha1(signature.encode()).hexdigest()[:12]
         stem = folder / f"{key}"
         if not stem.with_suffix(".bin").exists() or len(data) < stem.with_suffix(".bin").stat().st_size:
             stem.with_suffix(".bin").write_bytes(data)  # keep the smallest input per signature
@@ -236,9 +240,13 @@ def _over_budget(result: object) -> str | None:
 
 def _signature(exc: BaseException) -> str:
     """Exception type plus the innermost frame: one distinct crash per place that raises it."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
-    return f"{type(exc).__name__} at {where}"
+    return f"{type(exc).__name__} at {_where(exc)}"
+
+
+def _where(exc: BaseException) -> str:
+    """`file:line (function)` of the innermost frame outside this script (for a hang: where the alarm struck)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve() != Path(__file__)]
+    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno} ({frames[-1].name})" if frames else "?"
 
 
 def _dict_entry(token: str) -> str:
@@ -248,6 +256,21 @@ def _dict_entry(token: str) -> str:
 
 def _raise_hang(signum: int, frame: object) -> None:
     raise Hang()
+
+
+def _mutator(data: bytes, max_size: int, seed: int) -> bytes:
+    """libFuzzer's mutation, and one time in eight a long run of a short piece of the input (1-4 bytes,
+    repeated to 0.5-6 KB): coverage does not reward slowness, and super-linear patterns need such runs."""
+    import atheris
+
+    rng = random.Random(seed)
+    if len(data) < 3 or rng.random() >= 0.125:
+        return atheris.Mutate(data, max_size)
+    start = rng.randrange(1, len(data))
+    piece = data[start : start + rng.randint(1, 4)]
+    at = rng.randrange(1, len(data) + 1)
+    run = piece * (rng.choice((512, 1536, 6144)) // len(piece))
+    return (data[:at] + run + data[at:])[:max_size]
 
 
 def child(reader_name: str, work: Path, runs: int, seconds: int, timeout: float, seed: int) -> None:
@@ -279,7 +302,7 @@ def child(reader_name: str, work: Path, runs: int, seconds: int, timeout: float,
         "-print_final_stats=1",
         "-rss_limit_mb=4096",
     ]
-    atheris.Setup(argv, harness)
+    atheris.Setup(argv, harness, custom_mutator=_mutator)
     atheris.Fuzz()
 
 
@@ -293,7 +316,8 @@ class Outcome:
     reader: str
     executions: int
     crashes: list[str]
-    hangs: int
+    hangs: list[str]
+    hang_inputs: int
     edges: int | None
     features: int | None
     died: str | None
@@ -313,22 +337,22 @@ def run_reader(reader: Reader, runs: int, seconds: int, timeout: float, seed: in
         if proc.returncode != 0:
             tail = [ln for ln in log.splitlines() if ln.strip()][-8:]
             died = f"child exited {proc.returncode}: " + " | ".join(tail)
-        crashes = []
-        for kind in ("crashes", "hangs"):
+        found: dict[str, list[str]] = {"crashes": [], "hangs": []}
+        for kind, signatures in found.items():
             src = work / kind
             for meta in sorted(src.glob("*.json")) if src.exists() else []:
                 dest = artifacts / reader.name / kind
                 dest.mkdir(parents=True, exist_ok=True)
                 shutil.copy(meta, dest / meta.name)
                 shutil.copy(meta.with_suffix(".bin"), dest / meta.with_suffix(".bin").name)
-                if kind == "crashes":
-                    crashes.append(json.loads(meta.read_text())["signature"])
-        hangs = len(list((work / "hangs").glob("*.bin"))) if (work / "hangs").exists() else 0
+                signatures.append(json.loads(meta.read_text())["signature"])
+        counter = work / "hang_inputs"
         return Outcome(
             reader=reader.name,
             executions=executions or 0,
-            crashes=sorted(crashes),
-            hangs=hangs,
+            crashes=sorted(found["crashes"]),
+            hangs=sorted(found["hangs"]),
+            hang_inputs=int(counter.read_text()) if counter.exists() else 0,
             edges=_last_int(r"\bcov: (\d+)", log),
             features=_last_int(r"\bft: (\d+)", log),
             died=died,
@@ -359,9 +383,10 @@ def parent(args: argparse.Namespace) -> int:
     bad = False
     for o in outcomes:
         cov = f"cov={o.edges} edges, ft={o.features} features" if o.edges is not None else "cov=?"
-        print(f"{o.reader:16} executions={o.executions:<7} crashes={len(set(o.crashes))} hangs={o.hangs} {cov}")
-        for sig in sorted(set(o.crashes)):
-            print(f"{'':16}   crash: {sig}")
+        hangs = f"hangs={len(o.hangs)}" + (f" ({o.hang_inputs} inputs)" if o.hangs else "")
+        print(f"{o.reader:16} executions={o.executions:<7} crashes={len(o.crashes)} {hangs} {cov}")
+        for sig in o.crashes + o.hangs:
+            print(f"{'':16}   {sig}")
         if o.died:
             print(f"{'':16}   {o.died}")
         bad |= bool(o.crashes or o.hangs or o.died)

