@@ -7,7 +7,8 @@ format's real fixtures. The first byte of a fuzz input chooses the file suffix a
 (public `parse_file` alone, `ingest_paths` alone, `ingest_paths` beside an intact file of the same
 format); the rest is written to a temporary file. A crash is any exception other than the project's
 own `HelpersError` from `parse_file` (from `ingest_paths`: any exception at all), or a broken
-manifest contract. A hang is one input taking longer than `--timeout` seconds.
+manifest contract. A hang is one input taking longer than `--timeout` seconds, or stopped by the parse
+time budget of helpers.sources, twice in a row. See fuzz/README.md.
 """
 
 from __future__ import annotations
