@@ -95,6 +95,7 @@ class TableSchema:
     file: str
     what: str
     columns: tuple[Column, ...]
+    complete: bool = False  # no blank cell: each holds a value or a status (`not reported`, ...)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -185,7 +186,11 @@ def load_schema(
     sets = {name: _code_set(name, spec, vocab_labels, where) for name, spec in data["code_sets"].items()}
     tables = {
         name: TableSchema(
-            name, spec["file"], spec.get("what", ""), tuple(_column(c, sets, where) for c in spec["columns"])
+            name,
+            spec["file"],
+            spec.get("what", ""),
+            tuple(_column(c, sets, where) for c in spec["columns"]),
+            bool(spec.get("complete", False)),
         )
         for name, spec in data["tables"].items()
     }
@@ -219,8 +224,17 @@ SPONSOR_TYPES = CODE_SETS["sponsor_type"]
 PAEDIATRIC = CODE_SETS["paediatric"]
 YES_NO = CODE_SETS["yes_no"]
 CATEGORIES = CODE_SETS["category"]
+INDICATIONS = CODE_SETS["indication"]
+OUTCOME_CLASSES = CODE_SETS["outcome_class"]
+FACT_STATUSES = CODE_SETS["fact_status"]
+CELL_STATUSES = CODE_SETS["cell_status"]
+TIERS = CODE_SETS["tier"]
+SOURCE_KINDS = CODE_SETS["source_kind"]
 
 CLINICAL = TABLES["clinical_reports"]
 TRIALS = TABLES["trials"]
+OUTCOMES = TABLES["outcomes"]
+SOURCES = TABLES["sources"]
+SEARCHES = TABLES["searches"]
 CLINICAL_COLUMNS = CLINICAL.names
 TRIAL_COLUMNS = TRIALS.names

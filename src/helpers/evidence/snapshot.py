@@ -26,7 +26,12 @@ from helpers.core.digests import code_digest
 from helpers.core.models import Document, ManifestRow
 from helpers.core.paths import DOCUMENTS, REGISTRY_EXPORTS, ROOT
 from helpers.evidence.inputs import input_digests, snapshot_id
-from helpers.evidence.tables import load_clinical_reports, load_published_landscapes
+from helpers.core.codes import CLINICAL, TRIALS
+from helpers.core.errors import SchemaError
+from helpers.evidence.clinical import clinical_view
+from helpers.evidence.outcomes import load_outcomes
+from helpers.evidence.provenance import load_searches, load_sources, unknown_rows
+from helpers.evidence.tables import load_published_landscapes, load_table_with_status
 from helpers.evidence.trials import CurrentTrials, current_trials
 from helpers.library.corpus import build_corpus
 from helpers.sources import ingest_paths
@@ -36,7 +41,7 @@ from helpers.text.concepts import load_vocabulary
 from helpers.text.mentions import document_mentions
 from helpers.text.vocabulary import Vocabulary
 
-CACHE_FORMAT = "snapshot-1"
+CACHE_FORMAT = "snapshot-2"
 
 
 @dataclass(frozen=True)
@@ -81,8 +86,44 @@ class Snapshot:
 
     @property
     def clinical(self) -> pd.DataFrame:
-        """The curated clinical reports, validated."""
+        """One row per clinical report: its columns, main outcomes, source_url and tier (all tiers)."""
         return self._frame("clinical")
+
+    def clinical_view(self, primary_only: bool = False) -> pd.DataFrame:
+        """The clinical view; with ``primary_only`` facts read only in secondary sources are left out."""
+        if not primary_only:
+            return self.clinical
+        return clinical_view(self._frames["reports"], self._frames["outcomes"], self._frames["sources"], ("primary",))
+
+    @property
+    def reports(self) -> pd.DataFrame:
+        """``clinical_reports.csv`` as curated (status words read as NA)."""
+        return self._frame("reports")
+
+    @property
+    def report_status(self) -> pd.DataFrame:
+        """Per cell of ``clinical_reports.csv``: stated / not reported / not applicable / not checked."""
+        return self._frame("report_status")
+
+    @property
+    def trial_status(self) -> pd.DataFrame:
+        """Per cell of the curated ``trials.csv``: stated / not reported / not applicable / not checked."""
+        return self._frame("trial_status")
+
+    @property
+    def outcomes(self) -> pd.DataFrame:
+        """The long outcome table (one row per outcome of a report)."""
+        return self._frame("outcomes")
+
+    @property
+    def sources(self) -> pd.DataFrame:
+        """Every page read for a report or trial, with its tier."""
+        return self._frame("sources")
+
+    @property
+    def searches(self) -> pd.DataFrame:
+        """The search log: searches made for a primary source."""
+        return self._frame("searches")
 
     @property
     def trials(self) -> pd.DataFrame:
@@ -118,10 +159,22 @@ def _build(documents: Path, max_mb: float, digests: dict[str, str]) -> Snapshot:
     corpus = build_corpus(ingested.documents)
     vocab = load_vocabulary()
     current = current_trials(REGISTRY_EXPORTS)
+    reports, report_status = load_table_with_status(CLINICAL)
+    _, trial_status = load_table_with_status(TRIALS)
+    outcomes, sources = load_outcomes(), load_sources()
+    strays = unknown_rows(sources, {"clinical": set(reports["report_id"]), "trials": set(current.trials["registry_id"])})
+    if strays:
+        raise SchemaError(f"{len(strays)} source row(s) name no known row:\n" + "\n".join(f"  - {s}" for s in strays))
     frames = {
         "duplicates": corpus.audit,
         "mentions": document_mentions(corpus.documents, vocab),
-        "clinical": load_clinical_reports(),
+        "clinical": clinical_view(reports, outcomes, sources),
+        "reports": reports,
+        "report_status": report_status,
+        "trial_status": trial_status,
+        "outcomes": outcomes,
+        "sources": sources,
+        "searches": load_searches(),
         "trials": current.trials,
         "trial_audit": current.audit,
         "registry_manifest": current.manifest,

@@ -24,9 +24,13 @@ import pandera.pandas as pa
 
 from helpers.core.atomic import write_atomically
 from helpers.core.codes import (
+    CELL_STATUSES,
     CLINICAL,
     CODE_SETS,
     DISEASES,
+    OUTCOMES,
+    SEARCHES,
+    SOURCES,
     TRIAL_COLUMNS,
     TRIALS,
     Column,
@@ -115,6 +119,7 @@ def _list_of(test: Callable[[str], bool], hint: str) -> CellRule:
 
 DISEASE_PAIR_RE = linear(r"(?P<code>[A-Za-z0-9]+):(?P<n>\d+)")
 FOLLOW_UP_RE = linear(r"\d+(\.\d)?")
+STATUS_TOKENS = tuple(c for c in CELL_STATUSES if c != "stated")
 
 
 def parse_diseases(cell: str) -> list[tuple[str, int]]:
@@ -176,15 +181,15 @@ FORMAT_RULES: dict[tuple[str, str], CellRule] = {
     ("clinical_reports", "nct_id"): _list_of(
         lambda v: REGISTRY_ID_RE.fullmatch(v) is not None, f"registry ids ({REGISTRY_ID_HELP})"
     ),
-    ("clinical_reports", "source_url"): URL_RULE,
+    ("clinical_reports", "pmcid"): CellRule("must be 'PMC' + digits (e.g. 'PMC10958299')", _fullmatch(r"PMC\d{4,9}")),
+    ("clinical_reports", "authors"): _list_of(
+        _fullmatch(r"(?:[^\W\d_][\w'’ -]*?(?: [A-Z]{1,4})?|et al)"), "'Surname Initials' names, ';'-separated"
+    ),
     ("clinical_reports", "diseases"): CellRule(
         "must be CODE:n pairs separated by ';' (e.g. 'SLE:8;SSc:4'), each code once, codes " + DISEASES.listing(),
         _diseases_ok,
     ),
     ("clinical_reports", "costim_domain"): _list_of(bool, "domains, e.g. 'CD28;4-1BB'"),
-    ("clinical_reports", "follow_up_months"): CellRule(
-        "must be months >= 0 with at most 1 decimal (convert days /30.44, weeks /4.35)", _follow_up_ok
-    ),
     ("clinical_reports", "overlap_group"): CellRule(
         "must be a lower-case key such as 'erlangen-cd19'", _fullmatch(r"[a-z0-9][a-z0-9-]*")
     ),
@@ -198,7 +203,19 @@ FORMAT_RULES: dict[tuple[str, str], CellRule] = {
     ("trials", "min_age"): CellRule(
         "must be as registered, e.g. '18 Years', '6 Months'", _fullmatch(r"\d+ (Years?|Months?|Weeks?|Days?)")
     ),
-    ("trials", "source_url"): URL_RULE,
+    ("trials", "status_date"): CellRule("must be YYYY-MM or YYYY-MM-DD", _date_ok),
+    ("trials", "secondary_ids"): _list_of(bool, "registry ids, ';'-separated"),
+    ("outcomes", "population"): _list_of(
+        lambda v: v == "all" or v in DISEASES, "'all' or disease codes " + DISEASES.listing()
+    ),
+    ("outcomes", "value"): CellRule("must be a number (e.g. 15.2)", _fullmatch(r"-?\d+(?:\.\d+)?")),
+    ("outcomes", "timepoint_months"): CellRule(
+        "must be months >= 0 with at most 1 decimal (convert days /30.44, weeks /4.35)", _follow_up_ok
+    ),
+    ("outcomes", "source_url"): CellRule("must be one http(s) URL", _fullmatch(r"https?://[^\s;]+")),
+    ("sources", "url"): CellRule("must be one http(s) URL", _fullmatch(r"https?://[^\s;]+")),
+    ("sources", "read_on"): CellRule("must be YYYY-MM-DD", _date_ok),
+    ("searches", "date"): CellRule("must be YYYY-MM-DD", _date_ok),
 }
 
 
@@ -251,15 +268,6 @@ def _le_rule(a: str, b: str) -> RowRule:
     )
 
 
-def _needs_rule(a: str, b: str, what: str) -> RowRule:
-    return RowRule(
-        f"{a} needs {b}",
-        a,
-        lambda df: (df[a].notna() & df[b].isna()).astype(bool),
-        lambda row: f"is given but {b} is empty; {what}",
-    )
-
-
 def _disease_sum(cell: object) -> object:
     if pd.isna(cell):
         return pd.NA
@@ -280,27 +288,6 @@ def _type_size_bad(df: pd.DataFrame) -> pd.Series:
     return (case_report | series).fillna(False).astype(bool)
 
 
-def _grade_rules(prefix: str) -> tuple[RowRule, ...]:
-    n, grade, g3 = f"{prefix}_n", f"{prefix}_max_grade", f"{prefix}_grade3plus_n"
-    return (
-        _le_rule(g3, n),
-        RowRule(
-            f"{grade} vs {n}",
-            grade,
-            lambda df: (((df[grade] == 0) & (df[n] > 0)) | ((df[grade] > 0) & (df[n] == 0))).fillna(False).astype(bool),
-            lambda row: f"must be 0 exactly when {n} is 0 ({n} = {row[n]})",
-        ),
-        RowRule(
-            f"{grade} vs {g3}",
-            grade,
-            lambda df: (
-                (((df[grade] >= 3) & (df[g3] == 0)) | ((df[grade] < 3) & (df[g3] > 0))).fillna(False).astype(bool)
-            ),
-            lambda row: f"must be >= 3 exactly when {g3} > 0 ({g3} = {row[g3]})",
-        ),
-    )
-
-
 CLINICAL_ROW_RULES: tuple[RowRule, ...] = (
     RowRule(
         "diseases sum",
@@ -316,19 +303,82 @@ CLINICAL_ROW_RULES: tuple[RowRule, ...] = (
             f"does not fit n_patients ({row['n_patients']}): 'case report' is 1 patient, 'case series' 2 or more"
         ),
     ),
-    _le_rule("efficacy_n_responding", "efficacy_n_evaluable"),
-    _le_rule("dfr_n", "dfr_N"),
-    _le_rule("crs_n", "crs_N"),
-    _le_rule("icans_n", "icans_N"),
-    *_grade_rules("crs"),
-    *_grade_rules("icans"),
-    *(
-        _le_rule(col, "n_patients")
-        for col in ("efficacy_n_evaluable", "dfr_N", "crs_N", "icans_N", "serious_infections_n")
+)
+
+# What a stated outcome row must hold, by class ("n|value": either is enough).
+NEEDS_WHEN_STATED: dict[str, tuple[str, ...]] = {
+    "efficacy": ("measure", "n", "N"),
+    "disease_activity": ("measure", "n|value"),
+    "dfr": ("n", "N"),
+    "crs": ("n|grade3plus_n", "N"),
+    "icans": ("n|grade3plus_n", "N"),
+    "serious_infection": ("n",),
+    "dose": ("text",),
+    "lymphodepletion": ("text",),
+    "follow_up": ("value|text",),
+    "bcell_reconstitution": ("text|n",),
+}
+FACT_COLUMNS = ("n", "N", "max_grade", "grade3plus_n", "value", "text", "tier", "source_url")
+
+
+def _missing_when_stated(df: pd.DataFrame) -> pd.Series:
+    def bad(row: pd.Series) -> bool:
+        if row["status"] != "stated":
+            return False
+        needs = NEEDS_WHEN_STATED.get(str(row["outcome_class"]), ()) + ("tier", "source_url")
+        return any(all(pd.isna(row[c]) for c in need.split("|")) for need in needs)
+
+    return df.apply(bad, axis=1).astype(bool) if len(df) else pd.Series(False, index=df.index, dtype=bool)
+
+
+def _value_when_not_stated(df: pd.DataFrame) -> pd.Series:
+    return ((df["status"] != "stated") & df[list(FACT_COLUMNS)].notna().any(axis=1)).fillna(False).astype(bool)
+
+
+def _needs_hint(row: pd.Series) -> str:
+    needs = NEEDS_WHEN_STATED.get(str(row["outcome_class"]), ()) + ("tier", "source_url")
+    return (
+        f"a stated {row['outcome_class']} row needs {', '.join(n.replace('|', ' or ') for n in needs)}; "
+        "fill them from the source or set status to 'not reported'"
+    )
+
+
+OUTCOME_ROW_RULES: tuple[RowRule, ...] = (
+    RowRule("stated needs values", "status", _missing_when_stated, _needs_hint),
+    RowRule(
+        "values need stated",
+        "status",
+        _value_when_not_stated,
+        lambda row: f"is '{row['status']}' but the row holds values; set status to 'stated' or clear them",
     ),
-    # a count without its denominator is allowed (sources often omit it; never guessed),
-    # but a responder count must say what response it counts
-    _needs_rule("efficacy_n_responding", "efficacy_measure", "name the response measure"),
+    RowRule(
+        "main only on efficacy",
+        "main",
+        lambda df: ((df["main"] == "yes") & (df["outcome_class"] != "efficacy")).fillna(False).astype(bool),
+        lambda row: "'yes' is only for the report's main efficacy row",
+    ),
+    _le_rule("n", "N"),
+    _le_rule("grade3plus_n", "n"),
+    RowRule(
+        "max_grade vs n",
+        "max_grade",
+        lambda df: (
+            (((df["max_grade"] == 0) & (df["n"] > 0)) | ((df["max_grade"] > 0) & (df["n"] == 0)))
+            .fillna(False)
+            .astype(bool)
+        ),
+        lambda row: f"must be 0 exactly when n is 0 (n = {row['n']})",
+    ),
+    RowRule(
+        "max_grade vs grade3plus_n",
+        "max_grade",
+        lambda df: (
+            (((df["max_grade"] >= 3) & (df["grade3plus_n"] == 0)) | ((df["max_grade"] < 3) & (df["grade3plus_n"] > 0)))
+            .fillna(False)
+            .astype(bool)
+        ),
+        lambda row: f"must be >= 3 exactly when grade3plus_n > 0 (grade3plus_n = {row['grade3plus_n']})",
+    ),
 )
 
 
@@ -498,7 +548,7 @@ def _row_messages(failures: pd.DataFrame, rules: Sequence[RowRule], typed: pd.Da
 
 
 def validate_table(
-    raw: pd.DataFrame, specs: Sequence[ColumnSpec], rules: Sequence[RowRule], source: str
+    raw: pd.DataFrame, specs: Sequence[ColumnSpec], rules: Sequence[RowRule], source: str, keep_index: bool = False
 ) -> pd.DataFrame:
     """Validate a raw string frame (index = line numbers); return it typed or raise SchemaError."""
     cell_failures = _failures(_cell_schema(specs), raw)
@@ -513,24 +563,73 @@ def validate_table(
             f"{source}: {len(lines)} problem(s); fix them in the CSV "
             "(line numbers count the header as line 1):\n" + "\n".join(lines)
         )
+    if keep_index:
+        return typed
     key = specs[0].name
     return typed.sort_values(key, kind="stable").reset_index(drop=True)
 
 
-def _load(path: Path | str | None, default: str, specs: Sequence[ColumnSpec], rules: Sequence[RowRule]) -> pd.DataFrame:
-    file = Path(path) if path is not None else EVIDENCE_DIR / default
+RULES: dict[str, tuple[tuple[ColumnSpec, ...], tuple[RowRule, ...]]] = {
+    CLINICAL.name: (CLINICAL_SPECS, CLINICAL_ROW_RULES),
+    TRIALS.name: (TRIAL_SPECS, TRIAL_ROW_RULES),
+    OUTCOMES.name: (specs_for(OUTCOMES), OUTCOME_ROW_RULES),
+    SOURCES.name: (specs_for(SOURCES), ()),
+    SEARCHES.name: (specs_for(SEARCHES), ()),
+}
+TABLE_SCHEMAS = {t.name: t for t in (CLINICAL, TRIALS, OUTCOMES, SOURCES, SEARCHES)}
+
+
+def split_status(raw: pd.DataFrame, table: TableSchema, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(values, status) of a table's raw cells: in a complete table a status word becomes NA beside its status.
+
+    In a complete table no cell may be blank: each holds a value or says why it has none
+    (``not reported``: the source was read and does not say; ``not applicable``; ``not checked``).
+    """
+    status = pd.DataFrame("stated", index=raw.index, columns=raw.columns).mask(raw.isna(), "blank")
+    values = raw.copy()
+    if not table.complete:
+        return values, status
+    for token in STATUS_TOKENS:
+        hit = raw.apply(lambda col, t=token: col.str.casefold().eq(t)).fillna(False).astype(bool)
+        status = status.mask(hit, token)
+        values = values.mask(hit, pd.NA)
+    if table.complete:
+        blank = raw.isna()
+        problems = [
+            f"  - {source}, line {line}, column '{column}': is blank; write the value, "
+            f"'not reported' (the source was read and does not say), 'not applicable' or 'not checked'"
+            for line, column in blank.stack().loc[lambda s: s].index
+        ]
+        if problems:
+            raise SchemaError(f"{source}: {len(problems)} blank cell(s):\n" + "\n".join(problems))
+    return values, status
+
+
+def load_table_with_status(table: TableSchema, path: Path | str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(validated frame, status per cell) of an evidence table, both sorted by the first column."""
+    file = Path(path) if path is not None else EVIDENCE_DIR / table.file
+    specs, rules = RULES[table.name]
     raw = read_raw_csv(file, [spec.name for spec in specs])
-    return validate_table(raw, specs, rules, display_path(file))
+    values, status = split_status(raw, table, display_path(file))
+    frame = validate_table(values, specs, rules, display_path(file), keep_index=True)
+    order = frame.sort_values(specs[0].name, kind="stable").index
+    tidy = frame.loc[order].reset_index(drop=True)
+    return tidy, status.loc[order].reset_index(drop=True)
+
+
+def load_table(table: TableSchema, path: Path | str | None = None) -> pd.DataFrame:
+    """A validated evidence table (status words read as NA), sorted by its first column."""
+    return load_table_with_status(table, path)[0]
 
 
 def load_clinical_reports(path: Path | str | None = None) -> pd.DataFrame:
     """Load and validate ``clinical_reports.csv``; sorted by report_id."""
-    return _load(path, "clinical_reports.csv", CLINICAL_SPECS, CLINICAL_ROW_RULES)
+    return load_table(CLINICAL, path)
 
 
 def load_trials(path: Path | str | None = None) -> pd.DataFrame:
     """Load and validate ``trials.csv``; sorted by registry_id."""
-    return _load(path, "trials.csv", TRIAL_SPECS, TRIAL_ROW_RULES)
+    return load_table(TRIALS, path)
 
 
 PUBLISHED_COLUMNS = (
@@ -601,12 +700,12 @@ def write_table(frame: pd.DataFrame, path: Path, table: TableSchema) -> Path:
     The new file is checked with the same rules as the loaders before it replaces the old one,
     atomically and under a lock: an invalid frame raises SchemaError and leaves the old file as it was.
     """
-    rules = {CLINICAL.name: (CLINICAL_SPECS, CLINICAL_ROW_RULES), TRIALS.name: (TRIAL_SPECS, TRIAL_ROW_RULES)}
-    specs, row_rules = rules[table.name]
+    specs, row_rules = RULES[table.name]
     buffer = io.StringIO()
     frame.reindex(columns=list(table.names)).to_csv(buffer, index=False, lineterminator="\n")
 
     def check(tmp: Path) -> None:
-        validate_table(read_raw_csv(tmp, table.names), specs, row_rules, display_path(path))
+        values, _ = split_status(read_raw_csv(tmp, table.names), table, display_path(path))
+        validate_table(values, specs, row_rules, display_path(path))
 
     return write_atomically(path, buffer.getvalue(), validate=check)

@@ -15,12 +15,15 @@ import pandas as pd
 
 from helpers.core.codes import TRIAL_COLUMNS
 from helpers.core.errors import IngestError, SchemaError
+from helpers.core.paths import EVIDENCE
+from helpers.evidence.provenance import load_sources, row_provenance
 from helpers.evidence.tables import load_trials
 from helpers.sources.registry import read_registry_exports
 
 REGISTRY_FIELDS = (
     "title",
     "status",
+    "status_date",
     "phase",
     "sponsor",
     "sponsor_type",
@@ -30,8 +33,11 @@ REGISTRY_FIELDS = (
     "enrollment",
     "min_age",
     "paediatric_eligible",
+    "secondary_ids",
 )
 CURATED_FIELDS = ("diseases", "targets", "cell_type", "cell_source", "product")
+PROVENANCE_COLUMNS = ("source_url", "tier")  # from sources/sources.csv (curated) or the export (added)
+MERGED_COLUMNS = (*TRIAL_COLUMNS, *PROVENANCE_COLUMNS)
 AUDIT_COLUMNS = ("registry_id", "field", "old", "new", "source_file", "change")
 CHANGE_ORDER = {"added": 0, "updated": 1, "derived": 2}
 
@@ -44,7 +50,22 @@ class CurrentTrials(NamedTuple):
     manifest: pd.DataFrame
 
 
-def current_trials(registry_folder: Path | str, curated: Path | str | None = None) -> CurrentTrials:
+def with_provenance(trials: pd.DataFrame, sources: Path | str | None) -> pd.DataFrame:
+    """The trials with ``source_url`` and ``tier`` from the sources table (NA without one)."""
+    out = trials.copy()
+    if sources is None:
+        out["source_url"] = pd.array([pd.NA] * len(out), dtype="string")
+        out["tier"] = pd.array([pd.NA] * len(out), dtype="string")
+        return out
+    provenance = row_provenance(load_sources(sources), "trials", out["registry_id"])
+    out["source_url"] = provenance["source_url"].array
+    out["tier"] = provenance["tier"].array
+    return out
+
+
+def current_trials(
+    registry_folder: Path | str, curated: Path | str | None = None, sources: Path | str | None = None
+) -> CurrentTrials:
     """Curated ``trials.csv`` updated by every ClinicalTrials.gov export in ``registry_folder``.
 
     Returns (trials, audit, manifest): the merged trials sorted by registry_id, the merge audit
@@ -52,7 +73,9 @@ def current_trials(registry_folder: Path | str, curated: Path | str | None = Non
     file: parsed or error, with the reason). No exports -> the curated table, empty audit and
     manifest. Only ``*.json`` / ``*.csv`` files are read (the folder's README is not an export).
     """
-    base = load_trials(curated)
+    if curated is None and sources is None:
+        sources = EVIDENCE / "sources" / "sources.csv"
+    base = with_provenance(load_trials(curated), sources)
     imported, manifest = read_registry_exports(registry_folder)
     if imported.empty:
         return CurrentTrials(base, pd.DataFrame(columns=list(AUDIT_COLUMNS), dtype="string"), manifest)
@@ -95,8 +118,8 @@ def _same(field: str, old: object, new: object) -> bool:
 
 
 def _typed_trials(rows: list[dict[str, object]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=list(TRIAL_COLUMNS))
-    frame = frame.astype({c: "string" for c in TRIAL_COLUMNS if c != "enrollment"})
+    frame = pd.DataFrame(rows, columns=list(MERGED_COLUMNS))
+    frame = frame.astype({c: "string" for c in MERGED_COLUMNS if c != "enrollment"})
     frame["enrollment"] = pd.array(frame["enrollment"].tolist(), dtype="Int64")
     return frame.sort_values("registry_id", kind="stable").reset_index(drop=True)
 
@@ -105,7 +128,8 @@ def merge_trials(curated: pd.DataFrame, imported: pd.DataFrame) -> tuple[pd.Data
     """Update curated trials with registry facts; return (merged trials, audit).
 
     Registry facts (REGISTRY_FIELDS) win when the registry states them; curated
-    normalisations (CURATED_FIELDS) and source_url are kept. Trials only in the export
+    normalisations (CURATED_FIELDS) and provenance (source_url, tier) are kept; an added trial's
+    source is its registry record (tier primary). Trials only in the export
     are added, with curated fields derived from intervention names where possible.
     The audit has one row per changed field (change = updated), per added trial
     (field = registry_id, change = added) and per derived field (change = derived).
@@ -115,7 +139,7 @@ def merge_trials(curated: pd.DataFrame, imported: pd.DataFrame) -> tuple[pd.Data
     registry = _one_per_trial(imported).set_index("registry_id", drop=False)
     rows, audit = [], []
     for _, trial in curated.iterrows():
-        row = {c: trial[c] for c in TRIAL_COLUMNS}
+        row = {c: trial.get(c, pd.NA) for c in MERGED_COLUMNS}
         if row["registry_id"] in registry.index:
             fresh = registry.loc[row["registry_id"]]
             for field in REGISTRY_FIELDS:
@@ -136,7 +160,7 @@ def merge_trials(curated: pd.DataFrame, imported: pd.DataFrame) -> tuple[pd.Data
     for registry_id, fresh in registry.iterrows():
         if registry_id in known:
             continue
-        rows.append({c: fresh[c] for c in TRIAL_COLUMNS})
+        rows.append({c: fresh[c] for c in TRIAL_COLUMNS} | {"source_url": fresh["source_url"], "tier": "primary"})
         audit.append((registry_id, "registry_id", pd.NA, registry_id, fresh["source_file"], "added"))
         audit += [
             (registry_id, f, pd.NA, _text(fresh[f]), fresh["source_file"], "derived")

@@ -38,7 +38,7 @@ from helpers.core.paths import display_path
 from helpers.core.patterns import linear
 from helpers.core.units import age_in_years
 
-IMPORT_COLUMNS = (*TRIAL_COLUMNS, "interventions", "source_file")
+IMPORT_COLUMNS = (*TRIAL_COLUMNS, "source_url", "interventions", "source_file")
 NCT_RE = re.compile(r"NCT\d{8}")
 STUDY_URL = "https://clinicaltrials.gov/study/{}"
 
@@ -220,6 +220,8 @@ def _row(
     std_ages: Sequence[str],
     url: object,
     source_file: str,
+    status_date: object = None,
+    secondary_ids: Iterable[str] = (),
 ) -> dict[str, object]:
     """One trials.csv-shaped record from registry facts."""
     min_age = _na_if_empty(min_age)
@@ -230,6 +232,7 @@ def _row(
         "registry_id": nct_id,
         "title": title,
         "status": map_status(status),
+        "status_date": normalise_date(status_date),
         "phase": map_phase(phases),
         "sponsor": _na_if_empty(sponsor),
         "sponsor_type": map_sponsor_type(sponsor_class),
@@ -244,6 +247,7 @@ def _row(
         "enrollment": enrollment,
         "min_age": min_age,
         "paediatric_eligible": paediatric_from(min_age, std_ages),
+        "secondary_ids": _join(secondary_ids),
         "source_url": STUDY_URL.format(nct_id) if _na_if_empty(url) is pd.NA else _na_if_empty(url),
         "interventions": _join(interventions),
         "source_file": source_file,
@@ -335,6 +339,8 @@ def _json_row(study: object, index: int, name: str) -> dict[str, object]:
         std_ages=s.strings(p + "eligibilityModule.stdAges"),
         url=None,
         source_file=name,
+        status_date=s.get(p + "statusModule.lastUpdatePostDateStruct.date", str),
+        secondary_ids=s.strings(p + "identificationModule.secondaryIdInfos", "id"),
     )
 
 
@@ -413,6 +419,8 @@ def _csv_row(record: dict[str, str | None], line: int, name: str) -> dict[str, o
         std_ages=groups,
         url=record.get("Study URL"),
         source_file=name,
+        status_date=record.get("Last Update Posted"),
+        secondary_ids=_split(record.get("Other IDs")),
     )
 
 
