@@ -1,12 +1,11 @@
 """Clinical evidence analysis, figures and narrative on small synthetic tables.
 
-The synthetic reports are written as CSV and read through ``load_clinical_reports`` so they
-are typed and validated exactly like the shipped table. Expected values are worked out by
+The synthetic reports are written as the three CSV files (reports, long outcomes, sources) and read
+through the same loaders and checks as the shipped tables. Expected values are worked out by
 hand from the rows below (or recomputed with ``helpers.synthesis.proportions``), never copied from output."""
 
 from __future__ import annotations
 
-import csv
 import re
 
 import pandas as pd
@@ -14,7 +13,6 @@ import pytest
 from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon, Rectangle
 
-from helpers.core.codes import CLINICAL_COLUMNS
 from helpers.core.errors import ParameterError
 from helpers.evidence.snapshot import load_snapshot
 from helpers.evidence.tables import load_clinical_reports
@@ -24,6 +22,8 @@ from helpers.report.narratives import clinical_narrative
 from helpers.report.params import ClinicalParams, validate
 from helpers.synthesis import clinical
 from helpers.synthesis.proportions import pooled_proportion, wilson_ci
+
+from .evidence_builder import load_view
 
 # Design of the synthetic table (hand-checked expectations in the tests):
 #   grp1 = a2020 (4 SLE) ⊂ b2021 (6 SLE, conference abstract)   -> same cohort
@@ -148,18 +148,9 @@ ROWS = [
 ]
 
 
-def write_reports(path, rows=ROWS):
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(CLINICAL_COLUMNS))
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({c: row.get(c, "") for c in CLINICAL_COLUMNS} | {"source_url": "https://example.org/x"})
-    return path
-
-
 @pytest.fixture
 def reports(tmp_path):
-    return load_clinical_reports(write_reports(tmp_path / "clinical_reports.csv"))
+    return load_view(tmp_path, ROWS)
 
 
 def ids(frame, column="report_id"):
@@ -205,7 +196,7 @@ def test_unknown_target_names_the_parameter():
     # parameters are validated once, by the notebook's parameter model, against the snapshot
     with pytest.raises(ParameterError, match="parameter 'target'") as err:
         _clinical_params(target="CD22")
-    shipped_targets = set(load_clinical_reports()["target"].dropna())
+    shipped_targets = set(load_clinical_reports()["target"].dropna())  # the trials add more; these must be listed
     assert shipped_targets and all(t in str(err.value) for t in shipped_targets)  # the message lists them
     with pytest.raises(ParameterError, match="parameter 'disease'"):
         _clinical_params(disease="lupus")
@@ -379,8 +370,9 @@ def test_narrative_for_an_empty_selection(reports):
 
 
 def test_narrative_on_the_shipped_table_matches_it():
-    df = load_clinical_reports()
-    text = clinical_narrative(df)
+    shipped = load_snapshot().clinical
+    text = clinical_narrative(shipped)
+    df = shipped[shipped["indication"] == "rheumatic disease"]  # CAR cells given for a lymphoma are left out
     assert _number(r"holds (\d+) reports", text) == len(df)
     assert _number(r"describe (\d+) patients", text) == df["n_patients"].sum()
     assert _number(r"(\d+) of them conference abstracts", text) == (df["report_type"] == "conference abstract").sum()

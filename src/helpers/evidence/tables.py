@@ -117,19 +117,20 @@ def _list_of(test: Callable[[str], bool], hint: str) -> CellRule:
     )
 
 
-DISEASE_PAIR_RE = linear(r"(?P<code>[A-Za-z0-9]+):(?P<n>\d+)")
+DISEASE_PAIR_RE = linear(r"(?P<code>[A-Za-z0-9]+):(?P<n>\d+|\?)")
 FOLLOW_UP_RE = linear(r"\d+(\.\d)?")
 STATUS_TOKENS = tuple(c for c in CELL_STATUSES if c != "stated")
 
 
-def parse_diseases(cell: str) -> list[tuple[str, int]]:
-    """Parse ``SLE:8;SSc:4`` into ``[("SLE", 8), ("SSc", 4)]``; ValueError when malformed."""
-    pairs: list[tuple[str, int]] = []
+def parse_diseases(cell: str) -> list[tuple[str, int | None]]:
+    """Parse ``SLE:8;SSc:4`` into ``[("SLE", 8), ("SSc", 4)]`` (``SLE:?``: count not stated -> None);
+    ValueError when malformed."""
+    pairs: list[tuple[str, int | None]] = []
     for item in cell.split(";"):
         match = DISEASE_PAIR_RE.fullmatch(item)
         if match is None or match["code"] not in DISEASES:
             raise ValueError(f"bad disease item {item!r}")
-        pairs.append((match["code"], int(match["n"])))
+        pairs.append((match["code"], None if match["n"] == "?" else int(match["n"])))
     codes = [code for code, _ in pairs]
     if len(set(codes)) != len(codes):
         raise ValueError("a disease code appears twice")
@@ -272,7 +273,8 @@ def _disease_sum(cell: object) -> object:
     if pd.isna(cell):
         return pd.NA
     try:
-        return sum(n for _, n in parse_diseases(str(cell)))
+        counts = [n for _, n in parse_diseases(str(cell))]
+        return pd.NA if None in counts else sum(counts)
     except ValueError:
         return pd.NA
 
@@ -307,11 +309,12 @@ CLINICAL_ROW_RULES: tuple[RowRule, ...] = (
 
 # What a stated outcome row must hold, by class ("n|value": either is enough).
 NEEDS_WHEN_STATED: dict[str, tuple[str, ...]] = {
-    "efficacy": ("measure", "n", "N"),
-    "disease_activity": ("measure", "n|value"),
-    "dfr": ("n", "N"),
-    "crs": ("n|grade3plus_n", "N"),
-    "icans": ("n|grade3plus_n", "N"),
+    # a count without its denominator, or a result stated only in words, is kept (never guessed), not pooled
+    "efficacy": ("measure", "n|N|text"),
+    "disease_activity": ("measure", "n|value|text"),
+    "dfr": ("n|N",),
+    "crs": ("n|grade3plus_n|text",),
+    "icans": ("n|grade3plus_n|text",),
     "serious_infection": ("n",),
     "dose": ("text",),
     "lymphodepletion": ("text",),

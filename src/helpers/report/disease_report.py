@@ -13,6 +13,7 @@ import pandas as pd
 
 from helpers.core.codes import DISEASES
 from helpers.evidence.snapshot import Snapshot
+from helpers.report import evidence_tables
 from helpers.report.clinical_tables import included_table
 from helpers.report.narrative import render
 from helpers.synthesis import clinical, landscape
@@ -80,7 +81,7 @@ def build_report(snapshot: Snapshot, code: str, target: str = "all") -> DiseaseR
     if target != "all":
         reports = reports[reports["target"] == target]
         trials = trials[trials["targets"].fillna("").map(lambda cell: target in landscape.split_cell(cell))]
-    sel = clinical.select_reports(reports, disease=code)
+    sel = clinical.select_reports(reports, disease=code)  # reports given for another indication are left out
     tsel = landscape.filter_trials(trials, disease=code)
     report = DiseaseReport(code, DISEASES.label(code), target, seed_sentences(snapshot.mentions, code), sel, tsel)
     report.references = _references(report)
@@ -185,6 +186,13 @@ def references_html(refs: dict[str, Reference]) -> str:
             f"{html.escape(r.text)}{tail}</li>"
         )
     return '<ol class="wb-refs">' + "".join(items) + "</ol>" if items else "<p>No references.</p>"
+
+
+def reference_lists_html(report: DiseaseReport) -> str:
+    """Seed documents, then publications and trial registrations formatted by the CSL style."""
+    docs = {k: r for k, r in report.references.items() if k.startswith("doc-")}
+    seed = f"<h3>Seed documents</h3>{references_html(docs)}" if docs else ""
+    return seed + evidence_tables.references_html(report.clinical.reports, report.trials.trials)
 
 
 def trials_table(sel: landscape.Selection) -> pd.DataFrame:

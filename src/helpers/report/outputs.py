@@ -33,6 +33,13 @@ class Outputs:
         display(Image(data=png_bytes(fig), format="png"))
         plt.close(fig)
 
+    def file(self, text: str, name: str) -> None:
+        """Write ``data/<name>`` (an export such as a reference list); nothing is shown."""
+        if self.folder is not None:
+            target = self.folder / "data" / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+
     def table(self, df: pd.DataFrame, caption: str, name: str | None = None, sortable: bool = True) -> None:
         """Show an escaped table and write ``data/<name>.csv`` (spreadsheet-safe; when a name is given)."""
         if self.folder is not None and name:

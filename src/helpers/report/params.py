@@ -109,6 +109,7 @@ class ClinicalParams(_SelectionParams):
 
     earliest_year: int = Field(ge=2019, le=2026)
     include_conference_abstracts: bool
+    primary_sources_only: bool = False
 
 
 class TrialParams(_SelectionParams):

@@ -51,6 +51,10 @@ SAFETY_GROUPINGS = ("disease", "target")
 ALL_REPORTS = "all reports"
 
 
+RHEUMATIC = "rheumatic disease"
+OTHER_INDICATION = "given for another indication"
+
+
 def disease_name(code: str) -> str:
     """A disease code as it reads in a sentence ('systemic sclerosis'; 'mixed-disease reports')."""
     return "mixed-disease reports" if code == MIXED else DISEASES.prose(code)
@@ -116,6 +120,11 @@ def select_reports(
             reasons.append(f"published {int(row.year)}, before {earliest_year}")
         if not include_conference_abstracts and row.report_type == CONFERENCE:
             reasons.append("conference abstract (excluded by parameter)")
+        if pd.isna(row.n_patients):
+            reasons.append("number of patients not reported: listed and cited, never counted")
+        indication = getattr(row, "indication", RHEUMATIC)
+        if not pd.isna(indication) and indication != RHEUMATIC:
+            reasons.append(f"{OTHER_INDICATION}: CAR cells given for {indication}, never counted as disease efficacy")
         if reasons:
             decisions.append((row.report_id, "no", "; ".join(reasons)))
         else:
@@ -131,6 +140,13 @@ def select_reports(
         earliest_year=earliest_year,
         include_conference_abstracts=include_conference_abstracts,
     )
+
+
+def other_indication(sel: Selection) -> pd.DataFrame:
+    """Reports left out because the CAR cells were given for another indication (e.g. a lymphoma in a
+    patient with a rheumatic disease): report_id, reason. Pages show them in their own section."""
+    mask = sel.decisions["reason"].str.startswith(OTHER_INDICATION)  # the only reason it was left out
+    return sel.decisions.loc[mask & (sel.decisions["included"] == "no"), ["report_id", "reason"]].reset_index(drop=True)
 
 
 def selection_note(sel: Selection) -> str:
@@ -658,11 +674,15 @@ def narrative_context(data: Selection | pd.DataFrame, alpha: float = 0.05) -> di
     ]
     overall = safety(sel, "disease", alpha) if not df.empty else pd.DataFrame()
     tox = {}
+    # on a one-disease selection only reports of that disease alone count: a mixed cohort's toxicity
+    # belongs to no single disease
+    scope = sel.disease if sel.disease != ALL else ALL_REPORTS
     for key, (outcome, _, _) in zip(("crs_any", "crs_g3", "icans_any", "icans_g3"), SAFETY_OUTCOMES, strict=True):
-        if overall.empty:
+        rows = overall[(overall["disease"] == scope) & (overall["outcome"] == outcome)] if not overall.empty else overall
+        if rows.empty:
             tox[key] = {"events": 0, "denominator": 0, "reports": 0, "not_reporting": 0}
             continue
-        r = overall[(overall["disease"] == ALL_REPORTS) & (overall["outcome"] == outcome)].iloc[0]
+        r = rows.iloc[0]
         tox[key] = {
             "events": int(r["events"]),
             "denominator": int(r["denominator"]),
