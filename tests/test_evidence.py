@@ -9,12 +9,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers.core.codes import CLINICAL_COLUMNS, TRIAL_COLUMNS
+from helpers.core.codes import CLINICAL as CLINICAL_TABLE
+from helpers.core.codes import CLINICAL_COLUMNS, OUTCOMES, TRIAL_COLUMNS
 from helpers.core.errors import IngestError, SchemaError
 from helpers.evidence import tables as evidence
+from helpers.evidence.outcomes import load_outcomes
 from helpers.evidence.tables import (
     explode_diseases,
     load_clinical_reports,
+    load_table_with_status,
     load_trials,
     validate_trials,
 )
@@ -23,6 +26,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "evidence"
 CLINICAL = FIXTURES / "clinical_reports_valid.csv"
 TRIALS = FIXTURES / "trials_valid.csv"
 INVALID = FIXTURES / "clinical_reports_invalid.csv"
+OUTCOME_FILE = FIXTURES / "outcomes_valid.csv"
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -42,7 +46,7 @@ def _variant(tmp_path: Path, source: Path, row: int, **changes: str) -> Path:
     """Copy of a fixture with some cells of one data row changed (row 0 = line 2)."""
     rows = _rows(source)
     rows[row].update(changes)
-    columns = CLINICAL_COLUMNS if source == CLINICAL else TRIAL_COLUMNS
+    columns = {CLINICAL: CLINICAL_COLUMNS, TRIALS: TRIAL_COLUMNS, OUTCOME_FILE: OUTCOMES.names}[source]
     return _write(tmp_path / source.name, rows, columns)
 
 
@@ -53,39 +57,38 @@ def test_clinical_reports_load_typed_and_sorted() -> None:
     df = load_clinical_reports(CLINICAL)
     assert list(df.columns) == list(CLINICAL_COLUMNS)
     assert list(df["report_id"]) == sorted(r["report_id"] for r in _rows(CLINICAL))
-    assert df["n_patients"].dtype == "Int64" and df["crs_max_grade"].dtype == "Int64"
-    assert df["follow_up_months"].dtype == "Float64"
+    assert df["n_patients"].dtype == "Int64" and df["year"].dtype == "Int64"
     assert df["report_id"].dtype == "string"
     assert isinstance(df.index, pd.RangeIndex)
 
 
-def test_empty_cells_become_na_and_values_survive() -> None:
-    df = load_clinical_reports(CLINICAL).set_index("report_id")
-    source = {r["report_id"]: r for r in _rows(CLINICAL)}
-    for report_id, row in source.items():
-        for column in ("icans_n", "pmid", "follow_up_months", "notes"):
-            cell = row[column]
-            value = df.loc[report_id, column]
-            if cell == "":
-                assert pd.isna(value), (report_id, column)
+def test_status_words_become_na_beside_their_status() -> None:
+    df, status = load_table_with_status(CLINICAL_TABLE, FIXTURES / "clinical_reports_valid.csv")
+    source = {r["report_id"]: r for r in _rows(FIXTURES / "clinical_reports_valid.csv")}
+    for i, report_id in enumerate(df["report_id"]):
+        for column in ("pmid", "paediatric", "product", "notes"):
+            cell = source[report_id][column]
+            if cell in ("not reported", "not applicable", "not checked"):
+                assert pd.isna(df.loc[i, column]) and status.loc[i, column] == cell, (report_id, column)
             else:
-                assert str(value) in {cell, str(float(cell)) if column == "follow_up_months" else cell}
+                assert str(df.loc[i, column]) == cell and status.loc[i, column] == "stated"
 
 
-def test_whitespace_only_cell_is_na(tmp_path: Path) -> None:
+def test_blank_or_whitespace_cell_is_refused_in_a_complete_table(tmp_path: Path) -> None:
     path = _variant(tmp_path, CLINICAL, 0, journal="   ", product=" SYN-CD19 ")
-    df = load_clinical_reports(path).set_index("report_id")
-    assert pd.isna(df.loc["alpha2022", "journal"])
-    assert df.loc["alpha2022", "product"] == "SYN-CD19"
+    with pytest.raises(SchemaError, match=r"line 2, column 'journal': is blank; write the value, 'not reported'"):
+        load_clinical_reports(path)
 
 
 def test_default_path_is_the_repo_seed_folder(monkeypatch, tmp_path: Path) -> None:
     assert Path(evidence.__file__).resolve().parents[3] / "seeds" / "evidence" == evidence.EVIDENCE_DIR
     shutil.copy(CLINICAL, tmp_path / "clinical_reports.csv")
     shutil.copy(TRIALS, tmp_path / "trials.csv")
+    shutil.copy(OUTCOME_FILE, tmp_path / "outcomes.csv")
     monkeypatch.setattr(evidence, "EVIDENCE_DIR", tmp_path)
     assert len(load_clinical_reports()) == len(_rows(CLINICAL))
     assert len(load_trials()) == len(_rows(TRIALS))
+    assert len(load_outcomes()) == len(_rows(OUTCOME_FILE))
 
 
 def test_missing_file_is_an_ingest_error(tmp_path: Path) -> None:
@@ -136,59 +139,38 @@ def test_invalid_fixture_reports_every_problem_in_one_error() -> None:
     expected = [
         "line 2, column 'report_id', value 'alpha2022'",  # duplicate id
         "line 2, column 'diseases', value 'SLE:4;SSc:3': counts must add up to n_patients (6)",
-        "line 2, column 'efficacy_n_responding', value '5': must be <= efficacy_n_evaluable (4)",
-        "line 2, column 'crs_max_grade', value '7'",
         "line 3, column 'year', value '2018'",
         # the note on line 3 spans two lines, so the third record starts on line 5
         "line 5, column 'report_id', value 'alpha2022'",
-        "line 5, column 'source_url', value '': is empty but required",
         "line 5, column 'diseases', value 'RA:2;XYZ:1'",
         "line 5, column 'target', value 'CD22'",
-        "line 5, column 'dfr_n', value 'abc'",
     ]
     for fragment in expected:
         assert f"{name}, {fragment}" in message
     assert message.count("\n  - ") == len(expected)
-    assert "10 problem(s)" in message
+    assert "6 problem(s)" in message
 
 
 @pytest.mark.parametrize(
     "changes,column,value,hint",
     [
         ({"year": "2027"}, "year", "2027", "from 2019 to 2026"),
-        ({"crs_max_grade": "6"}, "crs_max_grade", "6", "from 0 to 5"),
-        ({"icans_max_grade": "-1"}, "icans_max_grade", "-1", "from 0 to 5"),
         ({"pmid": "PMID123"}, "pmid", "PMID123", "digits only"),
+        ({"pmcid": "12345"}, "pmcid", "12345", "'PMC' + digits"),
         ({"doi": "https://doi.org/10.5555/x"}, "doi", "https://doi.org/10.5555/x", "no 'https://doi.org/' prefix"),
         ({"nct_id": "NCT123"}, "nct_id", "NCT123", "registry ids"),
         ({"nct_id": "NCT00000001; NCT00000002"}, "nct_id", "NCT00000001; NCT00000002", "no spaces around ';'"),
         ({"report_type": "trial"}, "report_type", "trial", "'case report'"),
+        ({"indication": "cancer"}, "indication", "cancer", "'lymphoma'"),
         ({"diseases": "SLE:4;SSc"}, "diseases", "SLE:4;SSc", "CODE:n pairs"),
         ({"diseases": "SLE:4;SLE:2"}, "diseases", "SLE:4;SLE:2", "each code once"),
         ({"diseases": "SLE:3;SSc:2"}, "diseases", "SLE:3;SSc:2", "add up to n_patients (6)"),
         ({"n_patients": "0"}, "n_patients", "0", ">= 1"),
-        ({"source_url": "www.example.org"}, "source_url", "www.example.org", "http(s) URL"),
         ({"report_id": "Alpha2022"}, "report_id", "Alpha2022", "lower-case ascii"),
         ({"paediatric": "adults"}, "paediatric", "adults", "'yes', 'no', 'mixed'"),
         ({"cell_type": "CAR T"}, "cell_type", "CAR T", "'CAR-T'"),
-        ({"efficacy_measure": "remission"}, "efficacy_measure", "remission", "'DORIS remission'"),
-        ({"follow_up_months": "12.55"}, "follow_up_months", "12.55", "at most 1 decimal"),
-        ({"efficacy_n_responding": "5"}, "efficacy_n_responding", "5", "<= efficacy_n_evaluable (4)"),
-        ({"dfr_n": "7", "dfr_N": "6"}, "dfr_n", "7", "<= dfr_N (6)"),
-        ({"crs_n": "6", "crs_N": "5"}, "crs_n", "6", "<= crs_N (5)"),
-        ({"icans_n": "2", "icans_N": "1", "icans_max_grade": "1"}, "icans_n", "2", "<= icans_N (1)"),
-        ({"crs_grade3plus_n": "5", "crs_max_grade": "3"}, "crs_grade3plus_n", "5", "<= crs_n (4)"),
-        ({"crs_max_grade": "0"}, "crs_max_grade", "0", "0 exactly when crs_n is 0"),
-        ({"crs_max_grade": "3"}, "crs_max_grade", "3", ">= 3 exactly when crs_grade3plus_n > 0"),
-        ({"crs_N": "7"}, "crs_N", "7", "<= n_patients (6)"),
-        (
-            {"source_url": "https://a.example/x; https://b.example/y"},
-            "source_url",
-            "https://a.example/x; https://b.example/y",
-            "no spaces around ';'",
-        ),
         ({"first_author": "Mackensen A."}, "first_author", "Mackensen A.", "without dots"),
-        ({"efficacy_measure": ""}, "efficacy_n_responding", "3", "name the response measure"),
+        ({"authors": "Alpha A;;Beta B"}, "authors", "Alpha A;;Beta B", "no empty items"),
         ({"report_type": "case report"}, "report_type", "case report", "'case report' is 1 patient"),
     ],
 )
@@ -202,21 +184,31 @@ def test_one_bad_cell_is_named(tmp_path: Path, changes, column, value, hint) -> 
     assert hint in line
 
 
-def test_unstated_facts_may_stay_empty(tmp_path: Path) -> None:
-    """Empty = not stated: optional cells, and a count whose denominator the source omits."""
-    path = _variant(
-        tmp_path,
-        CLINICAL,
-        0,
-        year="",
-        first_author="Alpha",
-        diseases="",
-        dfr_N="",
-        source_url="https://a.example/x;https://b.example/y",
-    )
-    row = load_clinical_reports(path).set_index("report_id").loc["alpha2022"]
-    assert pd.isna(row["year"]) and pd.isna(row["diseases"]) and pd.isna(row["dfr_N"])
-    assert row["dfr_n"] == 5 and row["first_author"] == "Alpha"
+# rows of outcomes_valid.csv: 0 = alpha2022 efficacy (4/4), 2 = its CRS (4/6, max grade 2)
+@pytest.mark.parametrize(
+    "row,changes,column,value,hint",
+    [
+        (0, {"n": "5"}, "n", "5", "<= N (4)"),
+        (0, {"measure": "remission"}, "measure", "remission", "'DORIS remission'"),
+        (2, {"max_grade": "6"}, "max_grade", "6", "from 0 to 5"),
+        (2, {"max_grade": "0"}, "max_grade", "0", "0 exactly when n is 0"),
+        (2, {"max_grade": "3"}, "max_grade", "3", ">= 3 exactly when grade3plus_n > 0"),
+        (2, {"grade3plus_n": "5", "max_grade": "3"}, "grade3plus_n", "5", "<= n (4)"),
+        (2, {"status": "not reported"}, "status", "not reported", "set status to 'stated' or clear them"),
+        (2, {"source_url": ""}, "status", "stated", "needs n or grade3plus_n or text, tier, source_url"),
+        (2, {"main": "yes"}, "main", "yes", "only for the report's main efficacy row"),
+        (2, {"population": "everyone"}, "population", "everyone", "'all' or disease codes"),
+        (2, {"source_url": "www.example.org"}, "source_url", "www.example.org", "http(s) URL"),
+        (7, {"timepoint_months": "12.55"}, "timepoint_months", "12.55", "at most 1 decimal"),
+    ],
+)
+def test_one_bad_outcome_cell_is_named(tmp_path: Path, row, changes, column, value, hint) -> None:
+    path = _variant(tmp_path, OUTCOME_FILE, row, **changes)
+    with pytest.raises(SchemaError) as info:
+        load_outcomes(path)
+    line = next(item for item in str(info.value).splitlines() if f"column '{column}'" in item)
+    assert f"outcomes_valid.csv, line {row + 2}, column '{column}', value '{value}'" in line
+    assert hint in line
 
 
 def test_valid_rows_are_not_blamed(tmp_path: Path) -> None:
@@ -256,7 +248,8 @@ def test_ragged_row_names_line(tmp_path: Path) -> None:
     text[2] = text[2] + ",one too many"
     path = tmp_path / "ragged.csv"
     path.write_text("\n".join(text) + "\n", encoding="utf-8")
-    with pytest.raises(SchemaError, match=r"line 3: 42 fields instead of 41"):
+    n = len(CLINICAL_COLUMNS)
+    with pytest.raises(SchemaError, match=rf"line 3: {n + 1} fields instead of {n}"):
         load_clinical_reports(path)
 
 
@@ -282,7 +275,7 @@ def test_trials_load() -> None:
     assert list(df["registry_id"]) == sorted(r["registry_id"] for r in _rows(TRIALS))
     assert df["enrollment"].dtype == "Int64"
     chictr = df.set_index("registry_id").loc["ChiCTR2300000003"]
-    assert pd.isna(chictr["enrollment"]) and pd.isna(chictr["phase"])
+    assert pd.isna(chictr["enrollment"]) and pd.isna(chictr["phase"])  # written 'not reported' in the file
 
 
 @pytest.mark.parametrize(
@@ -317,7 +310,7 @@ def test_registry_id_formats_accepted(tmp_path: Path, registry_id: str) -> None:
         ({"min_age": "18"}, "min_age", "18", "'18 Years'"),
         ({"paediatric_eligible": "yes"}, "paediatric_eligible", "yes", "min_age '18 Years'"),
         ({"countries": "Germany;"}, "countries", "Germany;", "no empty items"),
-        ({"source_url": ""}, "source_url", "", "required"),
+        ({"status_date": "2024-13-01"}, "status_date", "2024-13-01", "YYYY-MM"),
     ],
 )
 def test_trial_cell_errors(tmp_path: Path, changes, column, value, hint) -> None:

@@ -28,6 +28,7 @@ from helpers.core.codes import (
     CLINICAL,
     CODE_SETS,
     DISEASES,
+    EFFICACY_MEASURES,
     OUTCOMES,
     SEARCHES,
     SOURCES,
@@ -346,7 +347,21 @@ def _needs_hint(row: pd.Series) -> str:
     )
 
 
+MEASURED_CLASSES = ("efficacy", "disease_activity")
+
+
+def _unknown_measure(df: pd.DataFrame) -> pd.Series:
+    measured = df["outcome_class"].isin(MEASURED_CLASSES) & df["measure"].notna()
+    return (measured & ~df["measure"].isin(EFFICACY_MEASURES.codes)).fillna(False).astype(bool)
+
+
 OUTCOME_ROW_RULES: tuple[RowRule, ...] = (
+    RowRule(
+        "measure code",
+        "measure",
+        _unknown_measure,
+        lambda row: "must be one of " + ", ".join(f"'{c}'" for c in EFFICACY_MEASURES.codes),
+    ),
     RowRule("stated needs values", "status", _missing_when_stated, _needs_hint),
     RowRule(
         "values need stated",

@@ -90,8 +90,9 @@ def outcome_table(outcomes: pd.DataFrame, view: pd.DataFrame, disease: str | Non
     diseases = {rid: {c for c, _ in parse_diseases(str(cell))} for rid, cell in zip(view.report_id, view.diseases)}
     rows = outcomes[outcomes["report_id"].isin(labels)].copy()
     if disease is not None:
-        rows = rows[rows["population"].map(lambda p: p == WHOLE_COHORT or disease in str(p).split(";"))]
-    rows["_order"] = rows["outcome_class"].map(ORDER)
+        keep = [p == WHOLE_COHORT or disease in str(p).split(";") for p in rows["population"]]
+        rows = rows.loc[pd.Series(keep, index=rows.index, dtype=bool)]
+    rows["_order"] = [ORDER.get(c, len(ORDER)) for c in rows["outcome_class"]]
     rows = rows.sort_values(["report_id", "_order"], kind="stable")
     return pd.DataFrame(
         {
