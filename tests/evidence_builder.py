@@ -21,8 +21,12 @@ from helpers.evidence.tables import load_clinical_reports
 
 # class -> {outcome column: wide key}
 OUTCOME_FIELDS = {
-    "efficacy": {"measure": "efficacy_measure", "n": "efficacy_n_responding", "N": "efficacy_n_evaluable",
-                 "timepoint": "efficacy_timepoint"},
+    "efficacy": {
+        "measure": "efficacy_measure",
+        "n": "efficacy_n_responding",
+        "N": "efficacy_n_evaluable",
+        "timepoint": "efficacy_timepoint",
+    },
     "dfr": {"n": "dfr_n", "N": "dfr_N"},
     "crs": {"n": "crs_n", "N": "crs_N", "max_grade": "crs_max_grade", "grade3plus_n": "crs_grade3plus_n"},
     "icans": {"n": "icans_n", "N": "icans_N", "max_grade": "icans_max_grade", "grade3plus_n": "icans_grade3plus_n"},
@@ -83,9 +87,15 @@ def write_clinical(folder: Path, rows: list[dict]) -> dict[str, Path]:
         folder / "sources.csv",
         SOURCES.names,
         [
-            {"table": "clinical", "row_id": r["report_id"], "url": URL.format(r["report_id"]),
-             "tier": r.get("tier", "primary"), "kind": "pubmed" if r.get("tier", "primary") == "primary" else "news",
-             "facts": "all", "read_on": "2026-12-01"}
+            {
+                "table": "clinical",
+                "row_id": r["report_id"],
+                "url": URL.format(r["report_id"]),
+                "tier": r.get("tier", "primary"),
+                "kind": "pubmed" if r.get("tier", "primary") == "primary" else "news",
+                "facts": "all",
+                "read_on": "2026-12-01",
+            }
             for r in rows
         ],
     )

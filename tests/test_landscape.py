@@ -20,8 +20,9 @@ import pytest
 from helpers.core.codes import TRIAL_COLUMNS, TRIAL_STATUSES
 from helpers.core.errors import ParameterError
 from helpers.core.paths import REGISTRY_EXPORTS
+from helpers.evidence.published import load_published_landscapes
 from helpers.evidence.snapshot import load_snapshot
-from helpers.evidence.tables import load_published_landscapes, load_trials
+from helpers.evidence.tables import load_trials
 from helpers.evidence.trials import current_trials
 from helpers.report import landscape_figures as LF
 from helpers.report.landscape_tables import export_summary

@@ -13,7 +13,7 @@ import pytest
 from helpers.core.codes import TRIAL_COLUMNS
 from helpers.core.errors import IngestError
 from helpers.evidence.tables import load_trials, validate_trials
-from helpers.evidence.trials import AUDIT_COLUMNS, merge_trials
+from helpers.evidence.trials import AUDIT_COLUMNS, merge_trials, with_provenance
 from helpers.sources.registry import (
     IMPORT_COLUMNS,
     find_registry_exports,
@@ -30,6 +30,7 @@ JSON_EXPORT = FIXTURES / "ctgov_studies.json"
 CSV_EXPORT = FIXTURES / "ctgov_export.csv"
 MALFORMED = FIXTURES / "malformed"
 CURATED = Path(__file__).parent / "fixtures" / "evidence" / "trials_valid.csv"
+SOURCES = Path(__file__).parent / "fixtures" / "evidence" / "sources_valid.csv"
 JSON_NAME = "tests/fixtures/registry/ctgov_studies.json"
 CSV_NAME = "tests/fixtures/registry/ctgov_export.csv"
 CSV_HEADER = CSV_EXPORT.read_text(encoding="utf-8").splitlines()[0].split(",")
@@ -299,7 +300,7 @@ def test_read_registry_exports_keeps_going_after_a_bad_file(tmp_path: Path) -> N
 
 @pytest.fixture()
 def merged() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    curated = load_trials(CURATED)
+    curated = with_provenance(load_trials(CURATED), SOURCES)
     imported = pd.concat([read_ctgov_json(JSON_EXPORT), read_ctgov_csv(CSV_EXPORT)], ignore_index=True)
     trials, audit = merge_trials(curated, imported)
     return curated, trials, audit
@@ -312,7 +313,7 @@ def test_merge_registry_wins_curated_kept(merged) -> None:
     p = _study("NCT00000001")["protocolSection"]
     assert t.loc["NCT00000001", "status"] == p["statusModule"]["overallStatus"]
     assert t.loc["NCT00000001", "enrollment"] == p["designModule"]["enrollmentInfo"]["count"]
-    for field in ("diseases", "targets", "cell_type", "cell_source", "product", "source_url"):
+    for field in ("diseases", "targets", "cell_type", "cell_source", "product", "source_url", "tier"):
         for trial in ("NCT00000001", "NCT00000002"):
             assert _same(t.loc[trial, field], c.loc[trial, field]), (trial, field)
     # the CSV export has no minimum age: the curated one stays
@@ -323,8 +324,10 @@ def test_merge_registry_wins_curated_kept(merged) -> None:
 def test_merge_adds_new_trials(merged) -> None:
     _, trials, _ = merged
     assert list(trials["registry_id"]) == sorted(trials["registry_id"])
-    assert list(trials.columns) == list(TRIAL_COLUMNS)
+    assert list(trials.columns) == [*TRIAL_COLUMNS, "source_url", "tier"]
     new = trials.set_index("registry_id").loc["NCT00000005"]
+    # a trial only in an export: its source is its registry record
+    assert (new["source_url"], new["tier"]) == (_csv_record("NCT00000005")["Study URL"], "primary")
     assert new["title"] == _csv_record("NCT00000005")["Study Title"]
     assert pd.isna(new["diseases"]) and pd.isna(new["product"])
     assert new["targets"] == "CD20"
@@ -344,6 +347,9 @@ def test_merge_audit(merged) -> None:
         # curated -> registry (ctgov_export.csv); countries equal as a set: no row
         ("NCT00000002", "status", "NOT_YET_RECRUITING", "RECRUITING", CSV_NAME, "updated"),
         ("NCT00000002", "enrollment", "30", "40", CSV_NAME, "updated"),
+        # 'not reported' in the curated table; the CSV states them (Last Update Posted, Other IDs)
+        ("NCT00000002", "status_date", "", "2025-02-01", CSV_NAME, "updated"),
+        ("NCT00000002", "secondary_ids", "", "SYN-002", CSV_NAME, "updated"),
         # trials only in the exports
         ("NCT00000004", "registry_id", "", "NCT00000004", JSON_NAME, "added"),
         ("NCT00000004", "targets", "", "CD19", JSON_NAME, "derived"),

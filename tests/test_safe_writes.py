@@ -17,7 +17,8 @@ import pytest
 from helpers.core.atomic import WriteError, locked, write_atomically
 from helpers.core.codes import CLINICAL
 from helpers.core.errors import SchemaError
-from helpers.evidence.tables import load_clinical_reports, write_table
+from helpers.core.paths import EVIDENCE
+from helpers.evidence.tables import load_clinical_reports, load_table_with_status, write_table
 from helpers.report.spreadsheet import neutralise, safe_frame, write_csv
 
 SLOW_WRITER = """
@@ -61,13 +62,14 @@ def test_a_writer_killed_mid_write_leaves_the_old_file_intact(tmp_path):
 
 def test_an_invalid_table_never_replaces_the_old_one(tmp_path):
     table = tmp_path / "clinical_reports.csv"
-    good = load_clinical_reports()
-    write_table(good, table, CLINICAL)
+    good, status = load_table_with_status(CLINICAL)
+    write_table(good, table, CLINICAL, status)
+    assert table.read_bytes() == (EVIDENCE / "clinical_reports.csv").read_bytes()  # status words written back
     before = table.read_bytes()
     bad = good.copy()
     bad.loc[0, "n_patients"] = -3
     with pytest.raises(SchemaError, match="n_patients"):
-        write_table(bad, table, CLINICAL)
+        write_table(bad, table, CLINICAL, status)
     assert table.read_bytes() == before
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     assert load_clinical_reports(table).equals(good)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.core.paths import ROOT
+from helpers.core.paths import EVIDENCE, ROOT
 from helpers.evidence import snapshot as snapshot_module
 from helpers.evidence.inputs import INPUT_GROUPS, input_digests, snapshot_id
 from helpers.evidence.snapshot import load_snapshot
@@ -49,10 +49,19 @@ def edit_clinical_notes(project: Path) -> None:
         writer.writerows(rows)
 
 
+def _csv_rows(path) -> list[dict]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 def test_snapshot_holds_every_input():
     snap = load_snapshot()
     assert len(snap.documents) == 3 and {r.status for r in snap.manifest} == {"parsed"}
-    assert len(snap.clinical) == 31 and len(snap.trials) == 78 and len(snap.published) > 0
+    rows = {name: _csv_rows(EVIDENCE / name) for name in ("clinical_reports.csv", "trials.csv", "outcomes.csv")}
+    assert len(snap.clinical) == len(rows["clinical_reports.csv"]) and len(snap.trials) == len(rows["trials.csv"])
+    assert len(snap.outcomes) == len(rows["outcomes.csv"]) and len(snap.published) > 0
+    # every report carries its provenance: the pages it was read in and their tier
+    assert snap.clinical["source_url"].notna().all() and set(snap.clinical["tier"]) <= {"primary", "secondary"}
     assert not snap.mentions.empty and set(snap.mentions["doc_id"]) == {d.id for d in snap.documents}
     assert set(snap.inputs) == set(INPUT_GROUPS) and snap.id == snapshot_id(input_digests())
     assert "CD19" in snap.known_targets() and "CD19/BCMA" in snap.known_targets()

@@ -236,5 +236,9 @@ TRIALS = TABLES["trials"]
 OUTCOMES = TABLES["outcomes"]
 SOURCES = TABLES["sources"]
 SEARCHES = TABLES["searches"]
+OUTCOME_NEEDS: dict[str, tuple[str, ...]] = {
+    str(k): tuple(str(x) for x in v)
+    for k, v in (_read_yaml(SCHEMA_FILE)["tables"]["outcomes"].get("needs_when_stated") or {}).items()
+}
 CLINICAL_COLUMNS = CLINICAL.names
 TRIAL_COLUMNS = TRIALS.names

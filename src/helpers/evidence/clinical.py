@@ -31,4 +31,3 @@ def clinical_view(
     view = reports.set_index("report_id", drop=False)
     view = view.join(wide).join(provenance[["source_url", "tier"]])
     return view.reset_index(drop=True)
-

@@ -17,37 +17,37 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.core.codes import OUTCOME_CLASSES, OUTCOMES, TIERS
+from helpers.core.codes import FACT_STATUSES, OUTCOME_CLASSES, OUTCOMES, TIERS
 from helpers.core.errors import SchemaError
 from helpers.evidence.tables import load_table_with_status, parse_diseases
 
 REQUIRED_CLASSES = OUTCOME_CLASSES.rank
 WHOLE_COHORT = "all"
 
-# The wide columns the synthesis stage reads, from one outcome row each: (class, source column).
-WIDE_COLUMNS: dict[str, tuple[str, str]] = {
-    "efficacy_measure": ("efficacy", "measure"),
-    "efficacy_n_responding": ("efficacy", "n"),
-    "efficacy_n_evaluable": ("efficacy", "N"),
-    "efficacy_timepoint": ("efficacy", "timepoint"),
-    "efficacy_tier": ("efficacy", "tier"),
-    "dfr_n": ("dfr", "n"),
-    "dfr_N": ("dfr", "N"),
-    "crs_n": ("crs", "n"),
-    "crs_N": ("crs", "N"),
-    "crs_max_grade": ("crs", "max_grade"),
-    "crs_grade3plus_n": ("crs", "grade3plus_n"),
-    "icans_n": ("icans", "n"),
-    "icans_N": ("icans", "N"),
-    "icans_max_grade": ("icans", "max_grade"),
-    "icans_grade3plus_n": ("icans", "grade3plus_n"),
-    "serious_infections_n": ("serious_infection", "n"),
-    "dose": ("dose", "text"),
-    "lymphodepletion": ("lymphodepletion", "text"),
-    "follow_up_months": ("follow_up", "value"),
-    "follow_up_note": ("follow_up", "text"),
-    "bcell_reconstitution": ("bcell_reconstitution", "text"),
-}
+# The wide columns the synthesis stage reads, from one outcome row each: (column, class, source column).
+WIDE_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("efficacy_measure", "efficacy", "measure"),
+    ("efficacy_n_responding", "efficacy", "n"),
+    ("efficacy_n_evaluable", "efficacy", "N"),
+    ("efficacy_timepoint", "efficacy", "timepoint"),
+    ("efficacy_tier", "efficacy", "tier"),
+    ("dfr_n", "dfr", "n"),
+    ("dfr_N", "dfr", "N"),
+    ("crs_n", "crs", "n"),
+    ("crs_N", "crs", "N"),
+    ("crs_max_grade", "crs", "max_grade"),
+    ("crs_grade3plus_n", "crs", "grade3plus_n"),
+    ("icans_n", "icans", "n"),
+    ("icans_N", "icans", "N"),
+    ("icans_max_grade", "icans", "max_grade"),
+    ("icans_grade3plus_n", "icans", "grade3plus_n"),
+    ("serious_infections_n", "serious_infection", "n"),
+    ("dose", "dose", "text"),
+    ("lymphodepletion", "lymphodepletion", "text"),
+    ("follow_up_months", "follow_up", "value"),
+    ("follow_up_note", "follow_up", "text"),
+    ("bcell_reconstitution", "bcell_reconstitution", "text"),
+)
 
 
 def load_outcomes(path: Path | str | None = None) -> pd.DataFrame:
@@ -78,7 +78,10 @@ def check_against_reports(outcomes: pd.DataFrame, reports: pd.DataFrame, source:
     mains = outcomes[outcomes["main"] == "yes"].groupby("report_id").size()
     problems += [f"report '{rid}' has {n} main efficacy rows; mark one 'yes'" for rid, n in mains.items() if n > 1]
     size = reports.set_index("report_id")["n_patients"]
-    codes = {rid: {c for c, _ in parse_diseases(str(cell))} for rid, cell in zip(reports.report_id, reports.diseases)}
+    codes = {
+        rid: {c for c, _ in parse_diseases(str(cell))}
+        for rid, cell in zip(reports.report_id, reports.diseases, strict=True)
+    }
     for row in outcomes.itertuples(index=False):
         if row.report_id not in known:
             continue
@@ -130,14 +133,14 @@ def wide_outcomes(outcomes: pd.DataFrame, tiers: Iterable[str] = tuple(TIERS)) -
             else:
                 status = "stated"
             record[f"{cls}_status"] = status
-        for column, (cls, field) in WIDE_COLUMNS.items():
+        for column, cls, field in WIDE_COLUMNS:
             row = rows[cls]
             usable = row is not None and record[f"{cls}_status"] == "stated"
             record[column] = row[field] if usable else pd.NA
         records.append(record)
-    columns = ["report_id", *WIDE_COLUMNS, *(f"{c}_status" for c in REQUIRED_CLASSES)]
+    columns = ["report_id", *(c for c, _, _ in WIDE_COLUMNS), *(f"{c}_status" for c in REQUIRED_CLASSES)]
     wide = pd.DataFrame(records, columns=columns)
-    types = {c: "Int64" for c, (_, f) in WIDE_COLUMNS.items() if f in ("n", "N", "max_grade", "grade3plus_n")}
+    types = {c: "Int64" for c, _, f in WIDE_COLUMNS if f in ("n", "N", "max_grade", "grade3plus_n")}
     types |= {"follow_up_months": "Float64"}
     types |= {c: "string" for c in wide.columns if c not in types}
     return wide.astype(types)
@@ -157,13 +160,6 @@ def completeness(outcomes: pd.DataFrame, reports: pd.DataFrame, min_patients: in
     rows = []
     for cls in REQUIRED_CLASSES:
         counts = wide[f"{cls}_status"].value_counts()
-        rows.append(
-            {
-                "outcome": OUTCOME_CLASSES.label(cls),
-                "reports": len(wide),
-                "stated": int(counts.get("stated", 0)),
-                "not reported": int(counts.get("not reported", 0)),
-                "not checked": int(counts.get("not checked", 0)),
-            }
-        )
+        row = {"outcome": OUTCOME_CLASSES.label(cls), "reports": len(wide)}
+        rows.append(row | {status: int(counts.get(status, 0)) for status in FACT_STATUSES})
     return pd.DataFrame(rows)

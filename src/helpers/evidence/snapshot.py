@@ -22,16 +22,17 @@ from types import MappingProxyType
 import pandas as pd
 
 from helpers.core.atomic import write_atomically
+from helpers.core.codes import CLINICAL, TRIALS
 from helpers.core.digests import code_digest
+from helpers.core.errors import SchemaError
 from helpers.core.models import Document, ManifestRow
 from helpers.core.paths import DOCUMENTS, REGISTRY_EXPORTS, ROOT
-from helpers.evidence.inputs import input_digests, snapshot_id
-from helpers.core.codes import CLINICAL, TRIALS
-from helpers.core.errors import SchemaError
 from helpers.evidence.clinical import clinical_view
+from helpers.evidence.inputs import input_digests, snapshot_id
 from helpers.evidence.outcomes import load_outcomes
 from helpers.evidence.provenance import load_searches, load_sources, unknown_rows
-from helpers.evidence.tables import load_published_landscapes, load_table_with_status
+from helpers.evidence.published import load_published_landscapes
+from helpers.evidence.tables import load_table_with_status
 from helpers.evidence.trials import CurrentTrials, current_trials
 from helpers.library.corpus import build_corpus
 from helpers.sources import ingest_paths
@@ -162,7 +163,9 @@ def _build(documents: Path, max_mb: float, digests: dict[str, str]) -> Snapshot:
     reports, report_status = load_table_with_status(CLINICAL)
     _, trial_status = load_table_with_status(TRIALS)
     outcomes, sources = load_outcomes(), load_sources()
-    strays = unknown_rows(sources, {"clinical": set(reports["report_id"]), "trials": set(current.trials["registry_id"])})
+    strays = unknown_rows(
+        sources, {"clinical": set(reports["report_id"]), "trials": set(current.trials["registry_id"])}
+    )
     if strays:
         raise SchemaError(f"{len(strays)} source row(s) name no known row:\n" + "\n".join(f"  - {s}" for s in strays))
     frames = {

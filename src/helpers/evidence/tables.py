@@ -29,6 +29,7 @@ from helpers.core.codes import (
     CODE_SETS,
     DISEASES,
     EFFICACY_MEASURES,
+    OUTCOME_NEEDS,
     OUTCOMES,
     SEARCHES,
     SOURCES,
@@ -158,7 +159,6 @@ def _date_ok(value: str) -> bool:
     return month_ok and (match[3] is None or 1 <= int(match[3]) <= 31)
 
 
-URL_RULE = _list_of(_fullmatch(r"https?://[^\s;]+"), "the http(s) URL(s) of the page(s) the facts were read from")
 REGISTRY_ID_RULE = CellRule(
     f"must be a registry id ({REGISTRY_ID_HELP})", lambda v: REGISTRY_ID_RE.fullmatch(v) is not None
 )
@@ -308,20 +308,7 @@ CLINICAL_ROW_RULES: tuple[RowRule, ...] = (
     ),
 )
 
-# What a stated outcome row must hold, by class ("n|value": either is enough).
-NEEDS_WHEN_STATED: dict[str, tuple[str, ...]] = {
-    # a count without its denominator, or a result stated only in words, is kept (never guessed), not pooled
-    "efficacy": ("measure", "n|N|text"),
-    "disease_activity": ("measure", "n|value|text"),
-    "dfr": ("n|N",),
-    "crs": ("n|grade3plus_n|text",),
-    "icans": ("n|grade3plus_n|text",),
-    "serious_infection": ("n",),
-    "dose": ("text",),
-    "lymphodepletion": ("text",),
-    "follow_up": ("value|text",),
-    "bcell_reconstitution": ("text|n",),
-}
+NEEDS_WHEN_STATED = OUTCOME_NEEDS  # from the schema file
 FACT_COLUMNS = ("n", "N", "max_grade", "grade3plus_n", "value", "text", "tier", "source_url")
 
 
@@ -650,36 +637,6 @@ def load_trials(path: Path | str | None = None) -> pd.DataFrame:
     return load_table(TRIALS, path)
 
 
-PUBLISHED_COLUMNS = (
-    "source",
-    "short_citation",
-    "citation",
-    "doi",
-    "url",
-    "measure",
-    "label",
-    "k",
-    "n",
-    "read_from",
-    "note",
-)
-
-
-def load_published_landscapes(path: Path | str | None = None) -> pd.DataFrame:
-    """Published landscape figures (one row per measure, with citation, DOI, URL and where read)."""
-    path = Path(path) if path is not None else EVIDENCE_DIR / "published_landscapes.csv"
-    with open(path, encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if list(reader.fieldnames or []) != list(PUBLISHED_COLUMNS):
-            raise SchemaError(f"{display_path(path)}: header must be {','.join(PUBLISHED_COLUMNS)}")
-        rows = list(reader)
-    frame = pd.DataFrame(rows, columns=list(PUBLISHED_COLUMNS))
-    for col in ("k", "n"):
-        frame[col] = pd.to_numeric(frame[col], errors="raise").astype(int)
-    frame["share"] = (frame["k"] / frame["n"]).round(4)
-    return frame
-
-
 def _as_raw_strings(df: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
     """A typed frame back to CSV-like strings, indexed as the lines it would be written to."""
     raw = pd.DataFrame(index=pd.RangeIndex(2, len(df) + 2, name="line"))
@@ -712,15 +669,25 @@ def explode_diseases(df: pd.DataFrame) -> pd.DataFrame:
     return long.sort_values(["report_id", "disease"], kind="stable").reset_index(drop=True)
 
 
-def write_table(frame: pd.DataFrame, path: Path, table: TableSchema) -> Path:
+def write_table(frame: pd.DataFrame, path: Path, table: TableSchema, status: pd.DataFrame | None = None) -> Path:
     """Write a curated evidence table (columns in schema order) only if the written file validates.
 
-    The new file is checked with the same rules as the loaders before it replaces the old one,
+    In a complete table a missing value is written as its status word (pass the status frame the
+    loader returned; without it, ``not checked``). The new file is checked with the same rules as
+    the loaders before it replaces the old one,
     atomically and under a lock: an invalid frame raises SchemaError and leaves the old file as it was.
     """
     specs, row_rules = RULES[table.name]
+    out = frame.reindex(columns=list(table.names)).astype(object)
+    if table.complete:
+        # a missing value is written with its status (from ``status``, as loaded), else 'not checked'
+        words = status.reindex(index=out.index, columns=out.columns) if status is not None else None
+        for column in out.columns:
+            missing = out[column].isna()
+            fill = words[column].where(words[column].isin(STATUS_TOKENS), "not checked") if words is not None else None
+            out.loc[missing, column] = fill[missing] if fill is not None else "not checked"
     buffer = io.StringIO()
-    frame.reindex(columns=list(table.names)).to_csv(buffer, index=False, lineterminator="\n")
+    out.to_csv(buffer, index=False, lineterminator="\n")
 
     def check(tmp: Path) -> None:
         values, _ = split_status(read_raw_csv(tmp, table.names), table, display_path(path))

@@ -87,7 +87,9 @@ def outcome_table(outcomes: pd.DataFrame, view: pd.DataFrame, disease: str | Non
     secondary sources). Rows ordered by report, then outcome class.
     """
     labels = {r["report_id"]: clinical.citation_label(r) for _, r in view.iterrows()}
-    diseases = {rid: {c for c, _ in parse_diseases(str(cell))} for rid, cell in zip(view.report_id, view.diseases)}
+    diseases = {
+        rid: {c for c, _ in parse_diseases(str(cell))} for rid, cell in zip(view.report_id, view.diseases, strict=True)
+    }
     rows = outcomes[outcomes["report_id"].isin(labels)].copy()
     if disease is not None:
         keep = [p == WHOLE_COHORT or disease in str(p).split(";") for p in rows["population"]]

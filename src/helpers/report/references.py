@@ -167,10 +167,14 @@ def links_html(item: dict) -> str:
         links.append(f'<a href="https://doi.org/{html.escape(quote(doi, safe="/()._-;:"))}">doi:{html.escape(doi)}</a>')
     if item.get("PMID"):
         pmid = item["PMID"]
-        links.append(f'<a href="https://pubmed.ncbi.nlm.nih.gov/{html.escape(quote(pmid))}/">PMID {html.escape(pmid)}</a>')
+        links.append(
+            f'<a href="https://pubmed.ncbi.nlm.nih.gov/{html.escape(quote(pmid))}/">PMID {html.escape(pmid)}</a>'
+        )
     if item.get("PMCID"):
         pmc = item["PMCID"]
-        links.append(f'<a href="https://pmc.ncbi.nlm.nih.gov/articles/{html.escape(quote(pmc))}/">{html.escape(pmc)}</a>')
+        links.append(
+            f'<a href="https://pmc.ncbi.nlm.nih.gov/articles/{html.escape(quote(pmc))}/">{html.escape(pmc)}</a>'
+        )
     if item.get("URL"):
         links.append(f'<a href="{html.escape(item["URL"])}">{html.escape(item.get("publisher", "record"))}</a>')
     return " · ".join(links)
@@ -193,6 +197,10 @@ def _year(item: dict) -> str | None:
     return str(parts[0]) if parts else None
 
 
+def _pubmed(item: dict) -> str | None:
+    return f"https://pubmed.ncbi.nlm.nih.gov/{item['PMID']}/" if item.get("PMID") else None
+
+
 def ris_text(items: Iterable[dict]) -> str:
     """The items as RIS (Zotero, EndNote, Mendeley import it)."""
     entries = []
@@ -208,7 +216,7 @@ def ris_text(items: Iterable[dict]) -> str:
             "number": item.get("issue") or item.get("number"),
             "start_page": item.get("page"),
             "doi": item.get("DOI"),
-            "url": item.get("URL") or (f"https://pubmed.ncbi.nlm.nih.gov/{item['PMID']}/" if item.get("PMID") else None),
+            "urls": [u] if (u := item.get("URL") or _pubmed(item)) else None,
             "accession_number": item.get("PMID") or (item["number"] if item["type"] == "dataset" else None),
             "notes": [f"PMCID: {item['PMCID']}"] if item.get("PMCID") else None,
         }

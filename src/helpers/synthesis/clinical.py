@@ -29,11 +29,13 @@ from helpers.core.codes import DISEASES, REPORT_TYPES, TARGETS
 from helpers.core.errors import ParameterError
 from helpers.evidence.tables import explode_diseases
 from helpers.synthesis.proportions import pooled_proportion, wilson_ci
+from helpers.synthesis.selection import ALL, CONFERENCE, Selection, _codes_by_report, as_selection
+from helpers.synthesis.selection import other_indication as other_indication
+from helpers.synthesis.selection import select_reports as select_reports
+from helpers.synthesis.selection import selection_note as selection_note
 
 MIXED = "mixed"
 NOT_REPORTED = "not reported"
-ALL = "all"
-CONFERENCE = "conference abstract"
 SMALL_N = 10
 UNPOOLED_MEASURES = ("other",)
 DIGITS = 4
@@ -51,125 +53,12 @@ SAFETY_GROUPINGS = ("disease", "target")
 ALL_REPORTS = "all reports"
 
 
-RHEUMATIC = "rheumatic disease"
-OTHER_INDICATION = "given for another indication"
-
-
 def disease_name(code: str) -> str:
     """A disease code as it reads in a sentence ('systemic sclerosis'; 'mixed-disease reports')."""
     return "mixed-disease reports" if code == MIXED else DISEASES.prose(code)
 
 
 # ---------------------------------------------------------------- selection
-
-
-@dataclass(frozen=True, eq=False)
-class Selection:
-    """The reports a notebook run looks at, and what happened to every other report."""
-
-    reports: pd.DataFrame  # the selected rows, sorted by report_id
-    decisions: pd.DataFrame  # every input report: report_id, included (yes/no), reason
-    disease: str = ALL
-    target: str = ALL
-    earliest_year: int = 2019
-    include_conference_abstracts: bool = True
-
-    @property
-    def excluded(self) -> pd.DataFrame:
-        """The decision rows of the reports left out."""
-        return self.decisions[self.decisions["included"] == "no"].reset_index(drop=True)
-
-    @property
-    def year_unknown(self) -> list[str]:
-        """Ids of the selected reports that do not state a publication year."""
-        return sorted(self.reports.loc[self.reports["year"].isna(), "report_id"].astype(str))
-
-    def describe(self) -> str:
-        """The filters in words, e.g. 'all diseases, all targets, from 2019, conference abstracts included'."""
-        parts = [
-            "all diseases" if self.disease == ALL else f"reports including {self.disease} patients",
-            "all CAR targets" if self.target == ALL else f"target {self.target}",
-            f"published from {self.earliest_year} (or year not reported)",
-            "conference abstracts included" if self.include_conference_abstracts else "conference abstracts excluded",
-        ]
-        return ", ".join(parts)
-
-
-def select_reports(
-    df: pd.DataFrame,
-    disease: str = ALL,
-    target: str = ALL,
-    earliest_year: int = 2019,
-    include_conference_abstracts: bool = True,
-) -> Selection:
-    """Filter reports by disease code (a report qualifies when any of its diseases matches),
-    exact target, earliest publication year and report type; every report gets a decision row.
-
-    The parameters are trusted: notebooks validate them first (``helpers.report.params``)."""
-    df = df.sort_values("report_id", kind="stable").reset_index(drop=True)
-    codes = _codes_by_report(df)
-    decisions = []
-    keep = []
-    for row in df.itertuples(index=False):
-        reasons = []
-        if disease != ALL and disease not in codes.get(row.report_id, ()):
-            reasons.append(f"no {disease} patients")
-        if target != ALL and (pd.isna(row.target) or row.target != target):
-            reasons.append(f"target {_text(row.target)}, not {target}")
-        if not pd.isna(row.year) and int(row.year) < earliest_year:
-            reasons.append(f"published {int(row.year)}, before {earliest_year}")
-        if not include_conference_abstracts and row.report_type == CONFERENCE:
-            reasons.append("conference abstract (excluded by parameter)")
-        if pd.isna(row.n_patients):
-            reasons.append("number of patients not reported: listed and cited, never counted")
-        indication = getattr(row, "indication", RHEUMATIC)
-        if not pd.isna(indication) and indication != RHEUMATIC:
-            reasons.append(f"{OTHER_INDICATION}: CAR cells given for {indication}, never counted as disease efficacy")
-        if reasons:
-            decisions.append((row.report_id, "no", "; ".join(reasons)))
-        else:
-            note = "year not reported: kept, cannot be checked against earliest_year" if pd.isna(row.year) else ""
-            decisions.append((row.report_id, "yes", note))
-        keep.append(not reasons)
-    table = pd.DataFrame(decisions, columns=["report_id", "included", "reason"])
-    return Selection(
-        reports=df[keep].reset_index(drop=True),
-        decisions=table,
-        disease=disease,
-        target=target,
-        earliest_year=earliest_year,
-        include_conference_abstracts=include_conference_abstracts,
-    )
-
-
-def other_indication(sel: Selection) -> pd.DataFrame:
-    """Reports left out because the CAR cells were given for another indication (e.g. a lymphoma in a
-    patient with a rheumatic disease): report_id, reason. Pages show them in their own section."""
-    mask = sel.decisions["reason"].str.startswith(OTHER_INDICATION)  # the only reason it was left out
-    return sel.decisions.loc[mask & (sel.decisions["included"] == "no"), ["report_id", "reason"]].reset_index(drop=True)
-
-
-def selection_note(sel: Selection) -> str:
-    """One sentence: how many reports were selected, left out, and kept without a year."""
-    total, kept = len(sel.decisions), len(sel.reports)
-    text = f"{kept} of {total} reports selected ({sel.describe()}); {total - kept} left out."
-    unknown = sel.year_unknown
-    if unknown:
-        text += (
-            f" {len(unknown)} selected report{'s do' if len(unknown) != 1 else ' does'} not state a "
-            f"publication year and {'are' if len(unknown) != 1 else 'is'} kept: {', '.join(unknown)}."
-        )
-    return text
-
-
-def as_selection(data: Selection | pd.DataFrame) -> Selection:
-    """The selection itself, or all reports selected with the default filters."""
-    return data if isinstance(data, Selection) else select_reports(data)
-
-
-def _codes_by_report(df: pd.DataFrame) -> dict[str, tuple[str, ...]]:
-    long = explode_diseases(df)
-    return {rid: tuple(g["disease"]) for rid, g in long.groupby("report_id", sort=True)}
 
 
 def _text(value: object) -> str:
@@ -678,7 +567,9 @@ def narrative_context(data: Selection | pd.DataFrame, alpha: float = 0.05) -> di
     # belongs to no single disease
     scope = sel.disease if sel.disease != ALL else ALL_REPORTS
     for key, (outcome, _, _) in zip(("crs_any", "crs_g3", "icans_any", "icans_g3"), SAFETY_OUTCOMES, strict=True):
-        rows = overall[(overall["disease"] == scope) & (overall["outcome"] == outcome)] if not overall.empty else overall
+        rows = (
+            overall[(overall["disease"] == scope) & (overall["outcome"] == outcome)] if not overall.empty else overall
+        )
         if rows.empty:
             tox[key] = {"events": 0, "denominator": 0, "reports": 0, "not_reporting": 0}
             continue
