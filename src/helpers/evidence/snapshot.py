@@ -103,12 +103,14 @@ class Snapshot:
 
     @property
     def report_status(self) -> pd.DataFrame:
-        """Per cell of ``clinical_reports.csv``: stated / not reported / not applicable / not checked."""
+        """Per cell of ``clinical_reports.csv`` (indexed by report_id): stated / not reported / not applicable /
+        not checked."""
         return self._frame("report_status")
 
     @property
     def trial_status(self) -> pd.DataFrame:
-        """Per cell of the curated ``trials.csv``: stated / not reported / not applicable / not checked."""
+        """Per cell of the curated ``trials.csv`` (indexed by registry_id): stated / not reported / not applicable /
+        not checked."""
         return self._frame("trial_status")
 
     @property
@@ -161,7 +163,9 @@ def _build(documents: Path, max_mb: float, digests: dict[str, str]) -> Snapshot:
     vocab = load_vocabulary()
     current = current_trials(REGISTRY_EXPORTS)
     reports, report_status = load_table_with_status(CLINICAL)
-    _, trial_status = load_table_with_status(TRIALS)
+    curated_trials, trial_status = load_table_with_status(TRIALS)
+    report_status.index = pd.Index(reports["report_id"], name="report_id")
+    trial_status.index = pd.Index(curated_trials["registry_id"], name="registry_id")
     outcomes, sources = load_outcomes(), load_sources()
     strays = unknown_rows(
         sources, {"clinical": set(reports["report_id"]), "trials": set(current.trials["registry_id"])}

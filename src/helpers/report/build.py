@@ -317,8 +317,12 @@ def run_job(job: Job, work_dir: Path, fp: str) -> str:
 # ---------------------------------------------------------------- the site
 
 
-def index_html(outcomes: list[Outcome]) -> str:
-    """The site's front page: every notebook page and every disease page, with one line each."""
+REFERENCE_EXPORTS = (("included_studies.ris", "RIS"), ("included_studies.bib", "BibTeX"))
+
+
+def index_html(outcomes: list[Outcome], exports: tuple[str, ...] = ()) -> str:
+    """The site's front page: every notebook page and every disease page, with one line each,
+    and the reference exports (RIS, BibTeX) when the build wrote them."""
 
     def items(group: str) -> str:
         return "".join(
@@ -330,6 +334,14 @@ def index_html(outcomes: list[Outcome]) -> str:
 
     diseases = items("diseases")
     disease_block = f"<h2>Reports per disease</h2><ul>{diseases}</ul>" if diseases else ""
+    links = [f'<a href="data/{name}">{label}</a>' for name, label in REFERENCE_EXPORTS if name in exports]
+    export_block = (
+        "<h2>References for your reference manager</h2><p>Every included report and registered trial, "
+        f"with authors, title, journal or congress, DOI, PMID and registry link: {' · '.join(links)} "
+        "(Zotero, EndNote and Mendeley import both).</p>"
+        if links
+        else ""
+    )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{csp()}">'
@@ -340,7 +352,7 @@ def index_html(outcomes: list[Outcome]) -> str:
         "<p>Reports built from the shipped seeds and curated tables. Each page shows the parameters and data "
         'snapshot it was built from. Every figure is also under <a href="figures/">figures/</a> (SVG and PNG) and '
         'every table under <a href="data/">data/</a> (CSV).</p>'
-        f"<h2>Notebook reports</h2><ul>{items('notebooks')}</ul>{disease_block}"
+        f"<h2>Notebook reports</h2><ul>{items('notebooks')}</ul>{disease_block}{export_block}"
         f'<p class="desc">Data snapshot <code>{SNAPSHOT_MARK}</code> · helpers {html.escape(__version__)}</p>'
         "</div></body></html>\n"
     )
@@ -384,7 +396,8 @@ def _publish(outcomes: list[Outcome], work_dir: Path, out_dir: Path, snapshot: s
         if (out_dir / sub).exists():
             (out_dir / sub / "index.html").write_text(listing_html(out_dir / sub, title), encoding="utf-8")
     index = out_dir / "index.html"
-    index.write_text(_stamp(index_html(outcomes), snapshot), encoding="utf-8")
+    exports = tuple(name for name, _ in REFERENCE_EXPORTS if (out_dir / "data" / name).exists())
+    index.write_text(_stamp(index_html(outcomes, exports), snapshot), encoding="utf-8")
     written.append(index)
     return written
 

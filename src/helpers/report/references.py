@@ -141,13 +141,25 @@ def trial_items(trials: pd.DataFrame) -> list[dict]:
     return [trial_item(r) for _, r in trials.sort_values("registry_id").iterrows()]
 
 
+def _escaped(value: object) -> object:
+    if isinstance(value, str):
+        return html.escape(value, quote=False)
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    if isinstance(value, dict):
+        return {k: (v if k == "id" else _escaped(v)) for k, v in value.items()}
+    return value
+
+
 def formatted(items: Iterable[dict], style: str = STYLE) -> dict[str, str]:
     """Each item's bibliography entry as safe HTML, by id, formatted by the CSL style (alphabetical order kept)."""
     items = list(items)
     if not items:
         return {}
+    # citeproc-py's HTML formatter passes field text through unescaped: escape every text field first
+    safe = [_escaped(item) for item in items]
     bib = CitationStylesBibliography(
-        CitationStylesStyle(get_style_filepath(style), validate=False), CiteProcJSON(items), formatter.html
+        CitationStylesStyle(get_style_filepath(style), validate=False), CiteProcJSON(safe), formatter.html
     )
     for item in items:
         bib.register(Citation([CitationItem(item["id"])]))

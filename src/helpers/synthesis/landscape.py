@@ -481,15 +481,37 @@ def sponsor_counts(trials: pd.DataFrame) -> pd.DataFrame:
     return _table(_ordered(counts, SPONSOR_TYPES.codes, keep_zero=True), missing, "sponsor type", len(trials))
 
 
-def field_completeness(trials: pd.DataFrame, columns: Iterable[str] = TRIAL_COLUMNS) -> pd.DataFrame:
-    """For each column: trials that state it and trials that do not, thinnest first."""
+def field_completeness(
+    trials: pd.DataFrame, columns: Iterable[str] = TRIAL_COLUMNS, status: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """For each column: trials that state it and trials that do not, thinnest first.
+
+    With ``status`` (the curated table's cell statuses, indexed by registry_id) the trials that do
+    not state a field are split into *not reported* (the record was read and does not say) and
+    *not checked*; a trial added from a registry export counts as read.
+    """
     rows = []
+    ids = list(trials["registry_id"])
     for column in columns:
         stated = int(sum(_stated(v) for v in trials[column]))
-        rows.append((column, stated, len(trials) - stated))
-    frame = pd.DataFrame(rows, columns=["field", "stated", NOT_STATED])
+        row = {"field": column, "stated": stated, NOT_STATED: len(trials) - stated}
+        if status is not None:
+            words = status[column].reindex(ids).fillna("not reported") if column in status else None
+            missing = (
+                [w for w, v in zip(words, trials[column], strict=True) if not _stated(v)] if words is not None else []
+            )
+            row["not reported"] = sum(w in ("not reported", "not applicable", "stated") for w in missing)
+            row["not checked"] = sum(w == "not checked" for w in missing)
+        rows.append(row)
+    frame = pd.DataFrame(rows)
     frame["share stated"] = [round(s / len(trials), 3) if len(trials) else 0.0 for s in frame["stated"]]
     return frame.sort_values(["stated", "field"], kind="stable").reset_index(drop=True)
+
+
+def tier_counts(trials: pd.DataFrame) -> dict[str, int]:
+    """Trials whose facts rest on a primary source (registry record, congress abstract) vs secondary only."""
+    tiers = trials["tier"].fillna("secondary") if "tier" in trials else pd.Series("secondary", index=trials.index)
+    return {"primary": int((tiers == "primary").sum()), "secondary": int((tiers != "primary").sum())}
 
 
 # ---------------------------------------------------------------- published comparators
