@@ -79,13 +79,13 @@ def check_against_reports(outcomes: pd.DataFrame, reports: pd.DataFrame, source:
     problems += [f"report '{rid}' has {n} main efficacy rows; mark one 'yes'" for rid, n in mains.items() if n > 1]
     size = reports.set_index("report_id")["n_patients"]
     codes = {
-        rid: {c for c, _ in parse_diseases(str(cell))}
+        rid: {c for c, _ in parse_diseases(str(cell))} if not pd.isna(cell) else set()
         for rid, cell in zip(reports.report_id, reports.diseases, strict=True)
     }
     for row in outcomes.itertuples(index=False):
         if row.report_id not in known:
             continue
-        if not pd.isna(row.N) and int(row.N) > int(size[row.report_id]):
+        if not pd.isna(row.N) and not pd.isna(size[row.report_id]) and int(row.N) > int(size[row.report_id]):
             problems.append(
                 f"report '{row.report_id}', {row.outcome_class}: N {row.N} exceeds n_patients {size[row.report_id]}"
             )

@@ -27,6 +27,8 @@ def _plural(n: int, word: str) -> str:
 
 def tier_sentence(view: pd.DataFrame, outcomes: pd.DataFrame) -> str:
     """'41 of 45 reports have a primary source; 12 of 380 stated facts rest on secondary sources only.'"""
+    if view.empty:
+        return "No clinical report is in this selection, so no fact rests on any source here."
     ids = set(view["report_id"])
     primary = int((view["tier"] == "primary").sum())
     facts, secondary = secondary_facts(outcomes[outcomes["report_id"].isin(ids)])
@@ -88,7 +90,8 @@ def outcome_table(outcomes: pd.DataFrame, view: pd.DataFrame, disease: str | Non
     """
     labels = {r["report_id"]: clinical.citation_label(r) for _, r in view.iterrows()}
     diseases = {
-        rid: {c for c, _ in parse_diseases(str(cell))} for rid, cell in zip(view.report_id, view.diseases, strict=True)
+        rid: {c for c, _ in parse_diseases(str(cell))} if not pd.isna(cell) else set()
+        for rid, cell in zip(view.report_id, view.diseases, strict=True)
     }
     rows = outcomes[outcomes["report_id"].isin(labels)].copy()
     if disease is not None:

@@ -209,6 +209,13 @@ def _year(item: dict) -> str | None:
     return str(parts[0]) if parts else None
 
 
+class _RisWriter(rispy.RisWriter):
+    """RIS without rispy's numbered line before each record (reference managers expect TY first)."""
+
+    def set_header(self, count: int) -> str:
+        return ""
+
+
 def _pubmed(item: dict) -> str | None:
     return f"https://pubmed.ncbi.nlm.nih.gov/{item['PMID']}/" if item.get("PMID") else None
 
@@ -234,7 +241,7 @@ def ris_text(items: Iterable[dict]) -> str:
         }
         entry |= {k: v for k, v in optional.items() if v}
         entries.append(entry)
-    return rispy.dumps(entries)
+    return rispy.dumps(entries, implementation=_RisWriter)
 
 
 def _braced(value: str) -> str:
