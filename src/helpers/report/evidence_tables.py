@@ -90,7 +90,7 @@ def outcome_table(outcomes: pd.DataFrame, view: pd.DataFrame, disease: str | Non
     """
     labels = {r["report_id"]: clinical.citation_label(r) for _, r in view.iterrows()}
     diseases = {
-        rid: {c for c, _ in parse_diseases(str(cell))} if not pd.isna(cell) else set()
+        rid: set() if pd.isna(cell) else {c for c, _ in parse_diseases(str(cell))}
         for rid, cell in zip(view.report_id, view.diseases, strict=True)
     }
     rows = outcomes[outcomes["report_id"].isin(labels)].copy()
