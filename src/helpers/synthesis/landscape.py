@@ -500,7 +500,7 @@ def field_completeness(
             missing = (
                 [w for w, v in zip(words, trials[column], strict=True) if not _stated(v)] if words is not None else []
             )
-            row["not reported"] = sum(w in ("not reported", "not applicable", "stated") for w in missing)
+            row["not reported"] = sum(w != "not checked" for w in missing)  # read: not stated, or not applicable
             row["not checked"] = sum(w == "not checked" for w in missing)
         rows.append(row)
     frame = pd.DataFrame(rows)
