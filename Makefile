@@ -17,11 +17,14 @@ help: ## list the targets
 
 setup: system-packages $(STAMP) ## venv with the pinned packages, Debian chromium, the Jupyter kernel
 
-# Debian's chromium + driver for the browser tests (test tools never download a browser of their own).
-system-packages: ## Debian chromium + chromium-driver when missing (apt-get)
-	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+# Debian's chromium + driver for the browser tests (test tools never download a browser of their own),
+# and R with metafor + lme4, the reference the meta-analysis tests compare with live.
+DEBIAN_PACKAGES := chromium chromium-driver fonts-dejavu-core r-base-core r-cran-metafor r-cran-lme4
+system-packages: ## Debian chromium + chromium-driver and R (metafor, lme4) when missing (apt-get)
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 \
+		|| ! command -v Rscript >/dev/null 2>&1 || ! Rscript -e 'library(metafor); library(lme4)' >/dev/null 2>&1; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver fonts-dejavu-core >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; \
 	fi
 
 $(STAMP): pyproject.toml requirements.lock

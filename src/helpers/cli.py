@@ -1,4 +1,4 @@
-"""Command line: `python -m helpers ingest|concepts|snapshot|schema|build|refresh|seeds ...`."""
+"""Command line: `python -m helpers ingest|concepts|snapshot|schema|build|refresh|seeds|pool ...`."""
 
 from __future__ import annotations
 
@@ -141,6 +141,53 @@ def _seeds(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+POOL_FIELDS = ("group", "k", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "q", "method")
+
+
+def _pool_rows(args: argparse.Namespace) -> list[dict]:
+    from helpers.sources.count_table import read_counts
+    from helpers.synthesis.meta import pool
+
+    rows = read_counts(args.file, args.events, args.total, args.by)
+    groups: dict[str | None, list] = {}
+    for row in rows:
+        groups.setdefault(row.group, []).append(row)
+    out = []
+    for group, members in groups.items():
+        fit = pool([r.events for r in members], [r.total for r in members], args.method, args.knapp_hartung)
+        record = {f: getattr(fit, f, None) for f in POOL_FIELDS if f != "group"} | {"group": group}
+        record = {f: (None if isinstance(v, float) and v != v else v) for f, v in record.items()}
+        out.append({f: record[f] for f in POOL_FIELDS} | {"note": fit.note or None})
+    return out
+
+
+def _pct(value: object) -> str:
+    return "—" if value is None else f"{100 * float(value):.1f}%"
+
+
+def _pool(args: argparse.Namespace) -> int:
+    import json
+
+    if args.knapp_hartung and args.method == "glmm":
+        print("error: --knapp-hartung applies to --method reml, dl or pm, not glmm", file=sys.stderr)
+        return 2
+    pooled = _pool_rows(args)
+    if args.json:
+        print(json.dumps({"pooled": pooled}, indent=2, ensure_ascii=False))
+        return 0
+    for r in pooled:
+        label = "all studies" if r["group"] is None else f"group {r['group']}"
+        tau2 = "—" if r["tau2"] is None else f"{r['tau2']:.4f}"
+        i2 = "—" if r["i2"] is None else f"{r['i2']:.1f}%"
+        print(
+            f"{label}: k={r['k']}  estimate {_pct(r['estimate'])}  95% CI {_pct(r['ci_low'])}–{_pct(r['ci_high'])}"
+            f"  95% PI {_pct(r['pi_low'])}–{_pct(r['pi_high'])}  tau²={tau2}  I²={i2}  ({r['method']})"
+        )
+        if r["note"]:
+            print(f"  note: {r['note']}")
+    return 0
+
+
 def _seconds(value: str) -> float:
     """A number of seconds >= 0 (an argparse type)."""
     try:
@@ -193,6 +240,15 @@ def parser() -> argparse.ArgumentParser:
     sd = sub.add_parser("seeds", help="verify the seed checksums (or --update them)")
     sd.add_argument("--update", action="store_true", help="record the current checksums in seeds/manifest.csv")
     sd.set_defaults(func=_seeds)
+    pl = sub.add_parser("pool", help="meta-analysis of single proportions (GLMM or inverse variance), as metafor")
+    pl.add_argument("file", help="CSV with one row per study")
+    pl.add_argument("--events", required=True, help="column with the number of events (responders)")
+    pl.add_argument("--total", required=True, help="column with the number of patients")
+    pl.add_argument("--method", choices=("glmm", "reml", "dl", "pm"), default="glmm", help="default glmm")
+    pl.add_argument("--knapp-hartung", action="store_true", help="Knapp-Hartung SE and t limits (reml, dl, pm)")
+    pl.add_argument("--by", help="column to pool within (one fit per group)")
+    pl.add_argument("--json", action="store_true", help='print {"pooled": [{group, k, estimate, ...}]}')
+    pl.set_defaults(func=_pool)
     return p
 
 
