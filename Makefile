@@ -51,9 +51,10 @@ test-fast: setup ## unit tests only (no full build, no browser)
 refresh: setup ## re-execute the notebooks in place (their committed outputs)
 	$(PY) -m helpers refresh
 
-bench: setup ## annotation and build benchmarks (ratios against baselines in the same run)
+bench: setup ## annotation, build and GLMM-vs-metafor benchmarks (ratios against baselines in the same run)
 	$(PY) benchmarks/bench_concepts.py
 	$(PY) benchmarks/bench_build.py
+	$(PY) benchmarks/bench_glmm.py
 
 lab: setup ## JupyterLab on notebooks/
 	$(VENV)/bin/jupyter lab notebooks/
