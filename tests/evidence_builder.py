@@ -26,6 +26,7 @@ OUTCOME_FIELDS = {
         "n": "efficacy_n_responding",
         "N": "efficacy_n_evaluable",
         "timepoint": "efficacy_timepoint",
+        "timepoint_months": "efficacy_timepoint_months",
     },
     "dfr": {"n": "dfr_n", "N": "dfr_N"},
     "crs": {"n": "crs_n", "N": "crs_N", "max_grade": "crs_max_grade", "grade3plus_n": "crs_grade3plus_n"},

@@ -20,8 +20,8 @@ from helpers.report import clinical_figures as cfig
 from helpers.report.clinical_tables import safety_display
 from helpers.report.narratives import clinical_narrative
 from helpers.report.params import ClinicalParams, validate
-from helpers.synthesis import clinical
-from helpers.synthesis.proportions import pooled_proportion, wilson_ci
+from helpers.synthesis import clinical, meta
+from helpers.synthesis.proportions import wilson_ci
 
 from .evidence_builder import load_view
 
@@ -40,6 +40,8 @@ ROWS = [
         n_patients="4",
         target="CD19",
         efficacy_measure="DORIS remission",
+        efficacy_timepoint="6 months",
+        efficacy_timepoint_months="6",
         efficacy_n_responding="3",
         efficacy_n_evaluable="4",
         crs_n="2",
@@ -61,6 +63,8 @@ ROWS = [
         n_patients="6",
         target="CD19",
         efficacy_measure="DORIS remission",
+        efficacy_timepoint="6 months",
+        efficacy_timepoint_months="6",
         efficacy_n_responding="5",
         efficacy_n_evaluable="6",
         crs_n="3",
@@ -78,6 +82,8 @@ ROWS = [
         n_patients="10",
         target="CD19/BCMA",
         efficacy_measure="DORIS remission",
+        efficacy_timepoint="6 months",
+        efficacy_timepoint_months="6",
         efficacy_n_responding="8",
         efficacy_n_evaluable="10",
         crs_n="9",
@@ -248,7 +254,7 @@ def test_pooled_estimate_counts_an_overlap_group_once(reports):
     pooled = eff.pooled.iloc[0]
     assert (pooled["disease"], pooled["measure"]) == ("SLE", "DORIS remission")
     # grp1 keeps b2021 (6 evaluable > 4): pooled from b2021 5/6 and c2022 8/10, not from a2020
-    expected = pooled_proportion([5, 8], [6, 10])
+    expected = meta.pool([5, 8], [6, 10])  # the default: binomial-normal GLMM, as metafor's rma.glmm
     assert (pooled["reports"], pooled["responders"], pooled["evaluable"]) == (2, 13, 16)
     assert pooled["estimate"] == pytest.approx(expected.estimate, abs=1e-4)
     assert (pooled["ci_low"], pooled["ci_high"]) == pytest.approx((expected.ci_low, expected.ci_high), abs=1e-4)
@@ -343,7 +349,7 @@ def test_narrative_numbers_match_the_table(reports):
     assert _number(r"describe (\d+) patients", text) == reports["n_patients"].sum()
     # unique: SLE 6 (grp1) + 10 + 2, SSc 3 + 1 + 3 (grp2), IIM 2
     assert _number(r"leaves (\d+) unique patients", text) == 18 + 7 + 2
-    expected = pooled_proportion([5, 8], [6, 10])
+    expected = meta.pool([5, 8], [6, 10])  # the default: binomial-normal GLMM, as metafor's rma.glmm
     pooled = re.search(r"reached by (\d+)% \(95% CI (\d+)%–(\d+)%; (\d+) of (\d+) evaluable", text)
     assert pooled, text
     assert [int(g) for g in pooled.groups()] == [

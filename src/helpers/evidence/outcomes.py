@@ -30,6 +30,7 @@ WIDE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("efficacy_n_responding", "efficacy", "n"),
     ("efficacy_n_evaluable", "efficacy", "N"),
     ("efficacy_timepoint", "efficacy", "timepoint"),
+    ("efficacy_timepoint_months", "efficacy", "timepoint_months"),
     ("efficacy_tier", "efficacy", "tier"),
     ("dfr_n", "dfr", "n"),
     ("dfr_N", "dfr", "N"),
@@ -141,7 +142,7 @@ def wide_outcomes(outcomes: pd.DataFrame, tiers: Iterable[str] = tuple(TIERS)) -
     columns = ["report_id", *(c for c, _, _ in WIDE_COLUMNS), *(f"{c}_status" for c in REQUIRED_CLASSES)]
     wide = pd.DataFrame(records, columns=columns)
     types = {c: "Int64" for c, _, f in WIDE_COLUMNS if f in ("n", "N", "max_grade", "grade3plus_n")}
-    types |= {"follow_up_months": "Float64"}
+    types |= {"follow_up_months": "Float64", "efficacy_timepoint_months": "Float64"}
     types |= {c: "string" for c in wide.columns if c not in types}
     return wide.astype(types)
 

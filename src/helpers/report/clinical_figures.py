@@ -152,14 +152,14 @@ def evidence_map(table: pd.DataFrame, title: str = "Evidence map: patients by di
 def _forest_rows(eff: clinical.Efficacy) -> list[tuple[str, object]]:
     """('header', (disease, measure)) | ('report', row) | ('pooled', row) | ('gap', None), top to bottom."""
     rows: list[tuple[str, object]] = []
-    pooled = {(p.disease, p.measure): p for p in eff.pooled.itertuples(index=False)}
-    for (disease, measure), cell in eff.reports.groupby(["disease", "measure"], sort=False):
+    pooled = {(p.disease, p.measure, p.window): p for p in eff.pooled.itertuples(index=False)}
+    for key, cell in eff.reports.groupby(["disease", "measure", "window"], sort=False):
         if rows:
             rows.append(("gap", None))
-        rows.append(("header", (disease, measure)))
+        rows.append(("header", key))
         rows += [("report", r) for r in cell.itertuples(index=False)]
-        if (disease, measure) in pooled:
-            rows.append(("pooled", pooled[(disease, measure)]))
+        if key in pooled:
+            rows.append(("pooled", pooled[key]))
     return rows
 
 
@@ -167,10 +167,10 @@ def _pct_text(p: float, low: float, high: float) -> str:
     return f"{100 * p:.0f}% ({100 * low:.0f}–{100 * high:.0f})"
 
 
-def _forest_header_label(disease: str, measure: str) -> str:
-    """The bold label that opens a disease/measure group."""
+def _forest_header_label(disease: str, measure: str, window: str) -> str:
+    """The bold label that opens a disease / measure / timepoint-window group."""
     name = clinical.disease_name(disease)
-    return f"{name if disease == clinical.MIXED else disease} · {measure}"
+    return f"{name if disease == clinical.MIXED else disease} · {measure} · {window}"
 
 
 def _forest_report(ax: plt.Axes, y: float, r: object) -> str:
@@ -215,6 +215,12 @@ def _forest_report(ax: plt.Axes, y: float, r: object) -> str:
 def _forest_pooled(ax: plt.Axes, y: float, p: object) -> str:
     """Draw a pooled estimate's diamond and bold n/N, % columns at height y; returns its row label."""
     h = 0.32
+    if not pd.isna(p.pi_low):  # the prediction interval: where a new series' response would be expected
+        ax.plot(
+            [p.pi_low, p.pi_high], [y, y], color="#333333", linewidth=1.0, zorder=2, gid=f"pi:{p.disease}|{p.measure}"
+        )
+        for end in (p.pi_low, p.pi_high):
+            ax.plot([end, end], [y - h / 2, y + h / 2], color="#333333", linewidth=1.0, zorder=2)
     ax.add_patch(
         Polygon(
             [(p.ci_low, y), (p.estimate, y + h), (p.ci_high, y), (p.estimate, y - h)],
@@ -245,6 +251,8 @@ def _forest_pooled(ax: plt.Axes, y: float, p: object) -> str:
         fontsize=8.5,
         fontweight="bold",
     )
+    if pd.isna(p.i2):
+        return f"Summed, {p.reports} reports (not modelled)"
     return f"Pooled, {p.reports} reports (I² {100 * p.i2:.0f}%)"
 
 
@@ -276,12 +284,17 @@ def _forest_legend_handles(eff: clinical.Efficacy) -> list[Line2D]:
             )
         )
     if not eff.pooled.empty:
-        handles.append(Line2D([], [], marker="D", linestyle="", color="#333333", label="pooled (random effects, DL)"))
+        method = eff.pooled["method"].iloc[0]
+        handles.append(Line2D([], [], marker="D", linestyle="", color="#333333", label=f"pooled ({method})"))
+        if eff.pooled["pi_low"].notna().any():
+            handles.append(Line2D([], [], marker="|", linestyle="-", color="#333333", label="95% prediction interval"))
     return handles
 
 
 @styled
-def forest(eff: clinical.Efficacy, title: str = "Response by disease and measure (95% Wilson CI)") -> plt.Figure:
+def forest(
+    eff: clinical.Efficacy, title: str = "Response by disease, measure and timepoint (95% Wilson CI)"
+) -> plt.Figure:
     """Per-report response proportions with Wilson CIs, grouped by disease and measure, with a
     random-effects diamond where reports were pooled. Hollow markers: left out of the pool
     because another report of the same cohort was kept."""
@@ -289,7 +302,7 @@ def forest(eff: clinical.Efficacy, title: str = "Response by disease and measure
         return _empty("No report in this selection states responders and evaluable patients.")
     rows = _forest_rows(eff)
     height = 0.27 * len(rows) + 2.0
-    fig, ax = plt.subplots(figsize=(10.5, height))
+    fig, ax = plt.subplots(figsize=(12.0, height))
     labels = []
     for i, (kind, item) in enumerate(rows):
         y = -i
@@ -313,7 +326,7 @@ def forest(eff: clinical.Efficacy, title: str = "Response by disease and measure
         handles=_forest_legend_handles(eff), loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False
     )
     ax.set_title(title, loc="left")
-    fig.subplots_adjust(left=0.22, right=0.76, bottom=1.15 / height, top=1 - 0.4 / height)
+    fig.subplots_adjust(left=0.31, right=0.79, bottom=1.15 / height, top=1 - 0.4 / height)
     return fig
 
 

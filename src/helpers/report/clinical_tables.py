@@ -86,11 +86,16 @@ def pooled_display(eff: clinical.Efficacy) -> pd.DataFrame:
             {
                 "disease": p["disease"],
                 "measure": p["measure"],
+                "window": p["window"],
                 "reports": p["reports"],
                 "responders/evaluable": [f"{k}/{n}" for k, n in zip(p["responders"], p["evaluable"], strict=True)],
                 "pooled %": [_pct(x) for x in p["estimate"]],
                 "95% CI": [_ci_text(lo, hi) for lo, hi in zip(p["ci_low"], p["ci_high"], strict=True)],
+                "95% prediction interval": [_ci_text(lo, hi) for lo, hi in zip(p["pi_low"], p["pi_high"], strict=True)],
                 "I² %": [_pct(x) for x in p["i2"]],
+                "τ²": p["tau2"],
+                "method": p["method"],
+                "note": p["note"].replace("", None),
                 "reports pooled": p["report_ids"],
                 "left out (same cohort)": p["dropped_overlap"].replace("", "none"),
             }

@@ -8,7 +8,7 @@ message lists the allowed values. Functions downstream trust the validated value
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
@@ -110,6 +110,7 @@ class ClinicalParams(_SelectionParams):
     earliest_year: int = Field(ge=2019, le=2026)
     include_conference_abstracts: bool
     primary_sources_only: bool = False
+    pooling_method: Literal["glmm", "reml", "dl", "pm"] = "glmm"
 
 
 class TrialParams(_SelectionParams):

@@ -28,7 +28,8 @@ import pandas as pd
 from helpers.core.codes import DISEASES, REPORT_TYPES, TARGETS
 from helpers.core.errors import ParameterError
 from helpers.evidence.tables import explode_diseases
-from helpers.synthesis.proportions import pooled_proportion, wilson_ci
+from helpers.synthesis import meta
+from helpers.synthesis.proportions import wilson_ci
 from helpers.synthesis.selection import ALL, CONFERENCE, Selection, _codes_by_report, as_selection
 from helpers.synthesis.selection import other_indication as other_indication
 from helpers.synthesis.selection import select_reports as select_reports
@@ -38,6 +39,14 @@ MIXED = "mixed"
 NOT_REPORTED = "not reported"
 SMALL_N = 10
 UNPOOLED_MEASURES = ("other",)
+LAST_FOLLOW_UP = "at last follow-up"
+WINDOWS = ((6.0, "up to 6 months"), (12.0, "6–12 months"), (float("inf"), "over 12 months"))
+METHOD_LABELS = {
+    "glmm": "binomial-normal GLMM (ML)",
+    "reml": "inverse variance, REML",
+    "dl": "inverse variance, DerSimonian–Laird",
+    "pm": "inverse variance, Paule–Mandel",
+}
 DIGITS = 4
 
 # tie-break for the dominant report type of an evidence-map cell: the more formal design first
@@ -240,9 +249,58 @@ def _skip_reason(row: pd.Series) -> str | None:
     return None
 
 
-def efficacy(data: Selection | pd.DataFrame, alpha: float = 0.05) -> Efficacy:
-    """Response proportion with a Wilson CI per report, grouped by attributed disease and measure;
-    random-effects pooled estimate where >= 2 reports (one per overlap group) share a measure."""
+def timepoint_window(months: object, timepoint: object) -> str:
+    """The timepoint window an efficacy result is pooled within (like with like)."""
+    if months is None or pd.isna(months):
+        text = "" if timepoint is None or pd.isna(timepoint) else str(timepoint).casefold()
+        return LAST_FOLLOW_UP if "last" in text else "timepoint not stated"
+    months = float(months)
+    return next(label for limit, label in WINDOWS if months <= limit)
+
+
+def _pool_cell(per_report: pd.DataFrame, key: tuple, cell: pd.DataFrame, method: str, alpha: float) -> dict | None:
+    """Pool one (disease, measure, window) cell, one report per overlap group; mark every report's status."""
+    disease, measure, window = key
+    kept, dropped = count_overlap_once(cell, "evaluable")
+    for idx, other in zip(dropped.index, dropped["kept_instead"], strict=True):
+        per_report.loc[idx, "pool_status"] = f"not pooled: same cohort ({cell.loc[idx, 'overlap_group']}) as {other}"
+    if measure in UNPOOLED_MEASURES:
+        per_report.loc[kept.index, "pool_status"] = f"not pooled: measure '{measure}' is not one measure"
+        return None
+    if window == "timepoint not stated":
+        per_report.loc[kept.index, "pool_status"] = "not pooled: timepoint not stated"
+        return None
+    if len(kept) < 2:
+        per_report.loc[kept.index, "pool_status"] = "not pooled: only one report with this measure and window"
+        return None
+    per_report.loc[kept.index, "pool_status"] = "pooled"
+    fit = meta.pool(list(kept["responders"]), list(kept["evaluable"]), method=method, level=1 - alpha)
+    rounded = {f: (None if pd.isna(v) else round(v, DIGITS)) for f, v in fit.as_dict().items() if isinstance(v, float)}
+    return {
+        "disease": disease,
+        "measure": measure,
+        "window": window,
+        "reports": fit.k,
+        "responders": fit.events,
+        "evaluable": fit.total,
+        "estimate": rounded["estimate"],
+        "ci_low": rounded["ci_low"],
+        "ci_high": rounded["ci_high"],
+        "pi_low": rounded["pi_low"],
+        "pi_high": rounded["pi_high"],
+        "i2": None if rounded["i2"] is None else round(rounded["i2"] / 100, DIGITS),
+        "tau2": rounded["tau2"],
+        "method": METHOD_LABELS[method],
+        "note": fit.note,
+        "report_ids": "; ".join(sorted(kept["report_id"])),
+        "dropped_overlap": "; ".join(sorted(dropped["report_id"])),
+    }
+
+
+def efficacy(data: Selection | pd.DataFrame, alpha: float = 0.05, method: str = "glmm") -> Efficacy:
+    """Response proportion with a Wilson CI per report, grouped by attributed disease, measure and
+    timepoint window; a random-effects pooled estimate (binomial-normal GLMM by default, as metafor)
+    with its prediction interval where >= 2 reports (one per overlap group) share all three."""
     sel = as_selection(data)
     df = sel.reports.assign(disease=attributed_disease(sel.reports))
     skipped, rows = [], []
@@ -268,6 +326,7 @@ def efficacy(data: Selection | pd.DataFrame, alpha: float = 0.05) -> Efficacy:
                 "ci_low": round(low, DIGITS),
                 "ci_high": round(high, DIGITS),
                 "timepoint": row["efficacy_timepoint"],
+                "window": timepoint_window(row.get("efficacy_timepoint_months"), row["efficacy_timepoint"]),
                 "overlap_group": row["overlap_group"],
                 "pool_status": "",
             }
@@ -286,55 +345,36 @@ def efficacy(data: Selection | pd.DataFrame, alpha: float = 0.05) -> Efficacy:
         "ci_low",
         "ci_high",
         "timepoint",
+        "window",
         "overlap_group",
         "pool_status",
     ]
     per_report = pd.DataFrame(rows, columns=columns)
     pooled_rows = []
     if not per_report.empty:
-        per_report = _sort_groups(per_report, "disease", None, ["measure", "year", "report_id"])
-        for (disease, measure), cell in per_report.groupby(["disease", "measure"], sort=False):
-            kept, dropped = count_overlap_once(cell, "evaluable")
-            for idx, other in zip(dropped.index, dropped["kept_instead"], strict=True):
-                group = cell.loc[idx, "overlap_group"]
-                per_report.loc[idx, "pool_status"] = f"not pooled: same cohort ({group}) as {other}"
-            if measure in UNPOOLED_MEASURES:
-                per_report.loc[kept.index, "pool_status"] = f"not pooled: measure '{measure}' is not one measure"
-                continue
-            if len(kept) < 2:
-                per_report.loc[kept.index, "pool_status"] = "not pooled: only one report with this measure"
-                continue
-            per_report.loc[kept.index, "pool_status"] = "pooled"
-            pool = pooled_proportion(list(kept["responders"]), list(kept["evaluable"]), alpha=alpha)
-            pooled_rows.append(
-                {
-                    "disease": disease,
-                    "measure": measure,
-                    "reports": pool.k_studies,
-                    "responders": pool.n_events,
-                    "evaluable": pool.n_total,
-                    "estimate": round(pool.estimate, DIGITS),
-                    "ci_low": round(pool.ci_low, DIGITS),
-                    "ci_high": round(pool.ci_high, DIGITS),
-                    "i2": round(pool.i2, DIGITS),
-                    "tau2": round(pool.tau2, DIGITS),
-                    "report_ids": "; ".join(sorted(kept["report_id"])),
-                    "dropped_overlap": "; ".join(sorted(dropped["report_id"])),
-                }
-            )
+        per_report = _sort_groups(per_report, "disease", None, ["measure", "window", "year", "report_id"])
+        for key, cell in per_report.groupby(["disease", "measure", "window"], sort=False):
+            row = _pool_cell(per_report, key, cell, method, alpha)
+            if row is not None:
+                pooled_rows.append(row)
     pooled = pd.DataFrame(
         pooled_rows,
         columns=[
             "disease",
             "measure",
+            "window",
             "reports",
             "responders",
             "evaluable",
             "estimate",
             "ci_low",
             "ci_high",
+            "pi_low",
+            "pi_high",
             "i2",
             "tau2",
+            "method",
+            "note",
             "report_ids",
             "dropped_overlap",
         ],
@@ -554,10 +594,15 @@ def narrative_context(data: Selection | pd.DataFrame, alpha: float = 0.05) -> di
             "reports": int(r.reports),
             "responders": int(r.responders),
             "evaluable": int(r.evaluable),
+            "window": r.window,
             "estimate": float(r.estimate),
             "ci_low": float(r.ci_low),
             "ci_high": float(r.ci_high),
-            "i2": float(r.i2),
+            "pi_low": None if pd.isna(r.pi_low) else float(r.pi_low),
+            "pi_high": None if pd.isna(r.pi_high) else float(r.pi_high),
+            "method": r.method,
+            "note": r.note,
+            "i2": None if pd.isna(r.i2) else float(r.i2),
         }
         for r in eff.pooled.itertuples(index=False)
     ]
