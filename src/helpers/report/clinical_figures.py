@@ -384,3 +384,61 @@ def safety_bars(table: pd.DataFrame, title: str | None = None) -> plt.Figure:
     )
     fig.tight_layout()
     return fig
+
+
+def _sensitivity_row(ax: plt.Axes, y: float, item: object, main: float | None) -> tuple[str, float | None]:
+    """Draw one analysis at height y; returns its label and the main estimate of the cell."""
+    is_main = item.analysis == "main analysis"
+    if pd.isna(item.estimate):
+        ax.text(0.02, y, "not estimable (fewer than 2 reports)", va="center", fontsize=8.5, color=MUTED)
+    else:
+        colour = "#333333" if is_main else PALETTE[0]
+        ax.plot([item.ci_low, item.ci_high], [y, y], color=colour, linewidth=1.4)
+        ax.plot([item.estimate], [y], marker="D" if is_main else "o", color=colour, markersize=6)
+        text = f"{100 * item.estimate:.0f}% ({100 * item.ci_low:.0f}–{100 * item.ci_high:.0f})"
+        ax.text(1.02, y, text, transform=ax.get_yaxis_transform(), va="center", fontsize=8.5)
+        if is_main:
+            main = item.estimate
+    if main is not None and not is_main:
+        ax.plot([main, main], [y - 0.4, y + 0.4], color="#999999", linestyle="--", linewidth=0.8)
+    return f"{item.analysis} (k = {item.reports})", main
+
+
+@styled
+def sensitivity_plot(table: pd.DataFrame, title: str = "Sensitivity of each pooled estimate") -> plt.Figure:
+    """One row per analysis of ``sensitivity.sensitivity``: estimate with its 95% CI, grouped by pooled
+    cell; the main analysis is bold with a dashed reference line; analyses left with fewer than two
+    reports say 'not estimable'."""
+    if table.empty:
+        return _empty("Nothing is pooled in this selection, so there is no sensitivity analysis.")
+    rows: list[tuple[str, object]] = []
+    for key, cell in table.groupby(["disease", "measure", "window"], sort=False):
+        if rows:
+            rows.append(("gap", None))
+        rows.append(("header", key))
+        rows += [("analysis", r) for r in cell.itertuples(index=False)]
+    height = 0.26 * len(rows) + 1.4
+    fig, ax = plt.subplots(figsize=(11.0, height))
+    labels, main = [], None
+    for i, (kind, item) in enumerate(rows):
+        y = -i
+        if kind == "header":
+            labels.append((y, " · ".join(item), kind))  # type: ignore[arg-type]
+            main = None
+        elif kind == "analysis":
+            label, main = _sensitivity_row(ax, y, item, main)
+            labels.append((y, label, "main" if item.analysis == "main analysis" else kind))
+    ax.set_yticks([y for y, _, _ in labels], labels=[t for _, t, _ in labels])
+    for tick, (_, _, kind) in zip(ax.get_yticklabels(), labels, strict=True):
+        if kind in ("header", "main"):
+            tick.set_fontweight("bold")
+    ax.tick_params(axis="y", length=0)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-len(rows) + 0.4, 0.8)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.set_xlabel("pooled response (95% CI)")
+    ax.grid(True, axis="x", color="#ececec", zorder=0)
+    ax.spines["left"].set_visible(False)
+    ax.set_title(title, loc="left")
+    fig.subplots_adjust(left=0.36, right=0.84, bottom=0.7 / height, top=1 - 0.35 / height)
+    return fig

@@ -125,3 +125,29 @@ def safety_display(table: pd.DataFrame) -> pd.DataFrame:
         row["left out (same cohort)"] = "; ".join(dropped) or "none"
         rows.append(row)
     return pd.DataFrame(rows).astype(object).where(lambda t: t.notna(), None)
+
+
+def _counts(k: object, n: object) -> str | None:
+    return None if pd.isna(k) else f"{int(k)}/{int(n)}"
+
+
+def sensitivity_display(table: pd.DataFrame) -> pd.DataFrame:
+    """Sensitivity (or cumulative) analyses as shown on the page: k, n/N, % with CI and PI."""
+    cells = zip(table["disease"], table["measure"], table["window"], strict=True)
+    counts = zip(table["responders"], table["evaluable"], strict=True)
+    return (
+        pd.DataFrame(
+            {
+                "pooled cell": [f"{d} · {m} · {w}" for d, m, w in cells],
+                "analysis": table["analysis"],
+                "reports": table["reports"],
+                "responders/evaluable": [_counts(k, n) for k, n in counts],
+                "pooled %": [_pct(x) for x in table["estimate"]],
+                "95% CI": [_ci_text(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)],
+                "95% PI": [_ci_text(lo, hi) for lo, hi in zip(table["pi_low"], table["pi_high"], strict=True)],
+                "note": table["note"].replace("", None),
+            }
+        )
+        .astype(object)
+        .where(lambda t: t.notna(), None)
+    )

@@ -301,9 +301,8 @@ def pool(
             n,
             knapp_hartung,
             level,
-            f"every study {'n/n' if np.all(k == n) else '0/n'}: the GLMM has no finite maximum-likelihood estimate "
-            "(metafor's rma.glmm stops too); shown: the summed proportion with its Clopper–Pearson interval, "
-            "heterogeneity not estimable",
+            f"every study {'n/n' if np.all(k == n) else '0/n'}: no finite maximum-likelihood GLMM estimate "
+            "(metafor's rma.glmm stops too); summed proportion with its exact interval, no heterogeneity estimate",
         )
     note = ""
     if method == "glmm":
