@@ -230,12 +230,15 @@ FACT_STATUSES = CODE_SETS["fact_status"]
 CELL_STATUSES = CODE_SETS["cell_status"]
 TIERS = CODE_SETS["tier"]
 SOURCE_KINDS = CODE_SETS["source_kind"]
+ROB_ITEMS = CODE_SETS["rob_item"]
+ROB_JUDGEMENTS = CODE_SETS["rob_judgement"]
 
 CLINICAL = TABLES["clinical_reports"]
 TRIALS = TABLES["trials"]
 OUTCOMES = TABLES["outcomes"]
 SOURCES = TABLES["sources"]
 SEARCHES = TABLES["searches"]
+RISK_OF_BIAS = TABLES["risk_of_bias"]
 OUTCOME_NEEDS: dict[str, tuple[str, ...]] = {
     str(k): tuple(str(x) for x in v)
     for k, v in (_read_yaml(SCHEMA_FILE)["tables"]["outcomes"].get("needs_when_stated") or {}).items()

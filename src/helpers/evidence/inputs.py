@@ -22,7 +22,12 @@ def input_paths(documents: Path | None = None) -> dict[str, list[Path]]:
         "documents": [Path(documents) if documents is not None else DOCUMENTS, SEED_MANIFEST],
         "vocabulary": [VOCABULARY],
         "schema": [EVIDENCE / "schema.yaml"],
-        "clinical": [EVIDENCE / "clinical_reports.csv", EVIDENCE / "outcomes.csv", EVIDENCE / "sources"],
+        "clinical": [
+            EVIDENCE / "clinical_reports.csv",
+            EVIDENCE / "outcomes.csv",
+            EVIDENCE / "risk_of_bias.csv",
+            EVIDENCE / "sources",
+        ],
         "trials": [EVIDENCE / "trials.csv", REGISTRY_EXPORTS, EVIDENCE / "sources" / "sources.csv"],
         "published": [EVIDENCE / "published_landscapes.csv"],
     }

@@ -27,6 +27,7 @@ from helpers.core.digests import code_digest
 from helpers.core.errors import SchemaError
 from helpers.core.models import Document, ManifestRow
 from helpers.core.paths import DOCUMENTS, REGISTRY_EXPORTS, ROOT
+from helpers.evidence.appraisal import check_risk_of_bias, load_risk_of_bias, overall_by_report
 from helpers.evidence.clinical import clinical_view
 from helpers.evidence.inputs import input_digests, snapshot_id
 from helpers.evidence.outcomes import load_outcomes
@@ -94,7 +95,9 @@ class Snapshot:
         """The clinical view; with ``primary_only`` facts read only in secondary sources are left out."""
         if not primary_only:
             return self.clinical
-        return clinical_view(self._frames["reports"], self._frames["outcomes"], self._frames["sources"], ("primary",))
+        view = clinical_view(self._frames["reports"], self._frames["outcomes"], self._frames["sources"], ("primary",))
+        view["risk_of_bias"] = self._frames["clinical"]["risk_of_bias"].to_numpy()
+        return view
 
     @property
     def reports(self) -> pd.DataFrame:
@@ -122,6 +125,11 @@ class Snapshot:
     def sources(self) -> pd.DataFrame:
         """Every page read for a report or trial, with its tier."""
         return self._frame("sources")
+
+    @property
+    def risk_of_bias(self) -> pd.DataFrame:
+        """One judgement per report and item (Murad et al.), with its reason and source, and the overall one."""
+        return self._frame("risk_of_bias")
 
     @property
     def searches(self) -> pd.DataFrame:
@@ -172,10 +180,15 @@ def _build(documents: Path, max_mb: float, digests: dict[str, str]) -> Snapshot:
     )
     if strays:
         raise SchemaError(f"{len(strays)} source row(s) name no known row:\n" + "\n".join(f"  - {s}" for s in strays))
+    rob = load_risk_of_bias()
+    check_risk_of_bias(rob, set(reports["report_id"]))
+    view = clinical_view(reports, outcomes, sources)
+    view["risk_of_bias"] = view["report_id"].map(overall_by_report(rob)).astype("string")
     frames = {
         "duplicates": corpus.audit,
         "mentions": document_mentions(corpus.documents, vocab),
-        "clinical": clinical_view(reports, outcomes, sources),
+        "clinical": view,
+        "risk_of_bias": rob,
         "reports": reports,
         "report_status": report_status,
         "trial_status": trial_status,

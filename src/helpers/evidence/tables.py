@@ -31,6 +31,7 @@ from helpers.core.codes import (
     EFFICACY_MEASURES,
     OUTCOME_NEEDS,
     OUTCOMES,
+    RISK_OF_BIAS,
     SEARCHES,
     SOURCES,
     TRIAL_COLUMNS,
@@ -216,6 +217,7 @@ FORMAT_RULES: dict[tuple[str, str], CellRule] = {
     ),
     ("outcomes", "source_url"): CellRule("must be one http(s) URL", _fullmatch(r"https?://[^\s;]+")),
     ("sources", "url"): CellRule("must be one http(s) URL", _fullmatch(r"https?://[^\s;]+")),
+    ("risk_of_bias", "source_url"): CellRule("must be one http(s) URL", _fullmatch(r"https?://[^\s;]+")),
     ("sources", "read_on"): CellRule("must be YYYY-MM-DD", _date_ok),
     ("searches", "date"): CellRule("must be YYYY-MM-DD", _date_ok),
 }
@@ -580,8 +582,9 @@ RULES: dict[str, tuple[tuple[ColumnSpec, ...], tuple[RowRule, ...]]] = {
     OUTCOMES.name: (specs_for(OUTCOMES), OUTCOME_ROW_RULES),
     SOURCES.name: (specs_for(SOURCES), ()),
     SEARCHES.name: (specs_for(SEARCHES), ()),
+    RISK_OF_BIAS.name: (specs_for(RISK_OF_BIAS), ()),
 }
-TABLE_SCHEMAS = {t.name: t for t in (CLINICAL, TRIALS, OUTCOMES, SOURCES, SEARCHES)}
+TABLE_SCHEMAS = {t.name: t for t in (CLINICAL, TRIALS, OUTCOMES, SOURCES, SEARCHES, RISK_OF_BIAS)}
 
 
 def split_status(raw: pd.DataFrame, table: TableSchema, source: str) -> tuple[pd.DataFrame, pd.DataFrame]:

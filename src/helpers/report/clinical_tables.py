@@ -151,3 +151,24 @@ def sensitivity_display(table: pd.DataFrame) -> pd.DataFrame:
         .astype(object)
         .where(lambda t: t.notna(), None)
     )
+
+
+def subgroup_display(table: pd.DataFrame) -> pd.DataFrame:
+    """Subgroup fits with the test for subgroup differences, one row per subgroup."""
+    cells = zip(table["disease"], table["measure"], table["window"], strict=True)
+    return (
+        pd.DataFrame(
+            {
+                "pooled cell": [f"{d} · {m} · {w}" for d, m, w in cells],
+                "by": table["by"].replace({"product_type": "product type"}),
+                "subgroup": table["subgroup"],
+                "reports": table["reports"],
+                "estimate %": [_pct(x) for x in table["estimate"]],
+                "95% CI": [_ci_text(lo, hi) for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)],
+                "Q between": [None if pd.isna(q) else round(float(q), 2) for q in table["q_between"]],
+                "p (subgroup difference)": [None if pd.isna(v) else round(float(v), 3) for v in table["p_between"]],
+            }
+        )
+        .astype(object)
+        .where(lambda t: t.notna(), None)
+    )

@@ -11,7 +11,7 @@ import html
 
 import pandas as pd
 
-from helpers.core.codes import OUTCOME_CLASSES, TIERS
+from helpers.core.codes import OUTCOME_CLASSES, ROB_ITEMS, TIERS
 from helpers.evidence.outcomes import WHOLE_COHORT, completeness, secondary_facts
 from helpers.evidence.tables import parse_diseases
 from helpers.report import references
@@ -149,3 +149,19 @@ def references_html(reports: pd.DataFrame, trials: pd.DataFrame) -> str:
         )
         blocks.append(f'<h3>{html.escape(title)}</h3><ol class="wb-refs">{entries}</ol>')
     return "".join(blocks) or "<p>No references.</p>"
+
+
+ROB_SYMBOLS = {"yes": "+", "no": "−", "unclear": "?", "not applicable": "n/a"}
+
+
+def risk_of_bias_table(judgements: pd.DataFrame, view: pd.DataFrame) -> pd.DataFrame:
+    """One row per report: a symbol per item and the overall judgement (the reasons are in the CSV)."""
+    labels = {r["report_id"]: clinical.citation_label(r) for _, r in view.iterrows()}
+    mine = judgements[judgements["report_id"].isin(labels)]
+    wide = mine.pivot(index="report_id", columns="item", values="judgement")
+    items = [c for c in ROB_ITEMS.codes if c in wide.columns and c != "overall"]
+    table = pd.DataFrame({"report": [labels[r] for r in wide.index]})
+    for item in items:
+        table[item.replace("_", " ")] = [ROB_SYMBOLS.get(str(v), str(v)) for v in wide[item]]
+    table["overall"] = list(wide["overall"]) if "overall" in wide else None
+    return table

@@ -111,6 +111,7 @@ class ClinicalParams(_SelectionParams):
     include_conference_abstracts: bool
     primary_sources_only: bool = False
     pooling_method: Literal["glmm", "reml", "dl", "pm"] = "glmm"
+    max_risk_of_bias: Literal["low", "moderate", "high"] = "high"
 
 
 class TrialParams(_SelectionParams):

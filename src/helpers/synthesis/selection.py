@@ -57,36 +57,58 @@ class Selection:
         return ", ".join(parts)
 
 
+ROB_ORDER = ("low", "moderate", "high")
+
+
+def _reasons(row: object, codes: tuple[str, ...], filters: dict) -> list[str]:
+    """Why one report is left out by the filters (empty: it is selected)."""
+    reasons = []
+    disease, target = filters["disease"], filters["target"]
+    if disease != ALL and disease not in codes:
+        reasons.append(f"no {disease} patients")
+    if target != ALL and (pd.isna(row.target) or row.target != target):
+        reasons.append(f"target {_text(row.target)}, not {target}")
+    if not pd.isna(row.year) and int(row.year) < filters["earliest_year"]:
+        reasons.append(f"published {int(row.year)}, before {filters['earliest_year']}")
+    if not filters["include_conference_abstracts"] and row.report_type == CONFERENCE:
+        reasons.append("conference abstract (excluded by parameter)")
+    rob = getattr(row, "risk_of_bias", pd.NA)
+    if not pd.isna(rob) and ROB_ORDER.index(str(rob)) > ROB_ORDER.index(filters["max_risk_of_bias"]):
+        reasons.append(f"risk of bias {rob} (above max_risk_of_bias={filters['max_risk_of_bias']})")
+    if pd.isna(row.n_patients):
+        reasons.append("number of patients not reported: listed and cited, never counted")
+    indication = getattr(row, "indication", RHEUMATIC)
+    if not pd.isna(indication) and indication != RHEUMATIC:
+        reasons.append(f"{OTHER_INDICATION}: CAR cells given for {indication}, never counted as disease efficacy")
+    return reasons
+
+
 def select_reports(
     df: pd.DataFrame,
     disease: str = ALL,
     target: str = ALL,
     earliest_year: int = 2019,
     include_conference_abstracts: bool = True,
+    max_risk_of_bias: str = "high",
 ) -> Selection:
     """Filter reports by disease code (a report qualifies when any of its diseases matches),
-    exact target, earliest publication year and report type; every report gets a decision row.
+    exact target, earliest publication year, report type and overall risk of bias; every report
+    gets a decision row.
 
     The parameters are trusted: notebooks validate them first (``helpers.report.params``)."""
     df = df.sort_values("report_id", kind="stable").reset_index(drop=True)
     codes = _codes_by_report(df)
+    filters = {
+        "disease": disease,
+        "target": target,
+        "earliest_year": earliest_year,
+        "include_conference_abstracts": include_conference_abstracts,
+        "max_risk_of_bias": max_risk_of_bias,
+    }
     decisions = []
     keep = []
     for row in df.itertuples(index=False):
-        reasons = []
-        if disease != ALL and disease not in codes.get(row.report_id, ()):
-            reasons.append(f"no {disease} patients")
-        if target != ALL and (pd.isna(row.target) or row.target != target):
-            reasons.append(f"target {_text(row.target)}, not {target}")
-        if not pd.isna(row.year) and int(row.year) < earliest_year:
-            reasons.append(f"published {int(row.year)}, before {earliest_year}")
-        if not include_conference_abstracts and row.report_type == CONFERENCE:
-            reasons.append("conference abstract (excluded by parameter)")
-        if pd.isna(row.n_patients):
-            reasons.append("number of patients not reported: listed and cited, never counted")
-        indication = getattr(row, "indication", RHEUMATIC)
-        if not pd.isna(indication) and indication != RHEUMATIC:
-            reasons.append(f"{OTHER_INDICATION}: CAR cells given for {indication}, never counted as disease efficacy")
+        reasons = _reasons(row, codes.get(row.report_id, ()), filters)
         if reasons:
             decisions.append((row.report_id, "no", "; ".join(reasons)))
         else:
@@ -108,6 +130,7 @@ def other_indication(sel: Selection) -> pd.DataFrame:
     """Reports left out because the CAR cells were given for another indication (e.g. a lymphoma in a
     patient with a rheumatic disease): report_id, reason. Pages show them in their own section."""
     mask = sel.decisions["reason"].str.startswith(OTHER_INDICATION)  # the only reason it was left out
+    mask |= sel.decisions["reason"].str.contains(f"never counted; {OTHER_INDICATION}", regex=False)
     return sel.decisions.loc[mask & (sel.decisions["included"] == "no"), ["report_id", "reason"]].reset_index(drop=True)
 
 

@@ -99,3 +99,60 @@ def small_k_note(k: int) -> str:
         f"{k} reports: no funnel plot or Egger test (both need at least {MIN_STUDIES_FOR_BIAS_TESTS} studies to "
         "say anything about small-study effects); read the estimate as provisional"
     )
+
+
+def subgroup_differences(efficacy_reports: pd.DataFrame, context: pd.DataFrame, by: str, method: str = "glmm"):
+    """Per pooled cell: a fit per subgroup (``by``: a column of ``context`` such as target or cell_type) and
+    the test for subgroup differences (Cochran's Q between subgroup estimates on the logit scale, df =
+    groups - 1, as RevMan's random-effects test). Subgroups with one report or no finite estimate are
+    listed but not tested."""
+    rows = []
+    labels = context.set_index("report_id")[by].astype("string").fillna("not reported")
+    pooled = efficacy_reports[efficacy_reports["pool_status"] == "pooled"]
+    for key, cell in pooled.groupby(KEY, sort=False):
+        cell = cell.assign(subgroup=cell["report_id"].map(labels))
+        fits = {
+            g: meta.pool(list(part["responders"]), list(part["evaluable"]), method=method).as_dict() | {"k": len(part)}
+            for g, part in cell.groupby("subgroup", sort=True)
+        }
+        tested = {g: f for g, f in fits.items() if f["k"] >= 2 and not pd.isna(f["mu"])}
+        q, p = _between(tested, cell, method)
+        for group, fit in fits.items():
+            rows.append(
+                dict(zip(KEY, key, strict=True))
+                | {"by": by, "subgroup": group, "reports": fit["k"], "estimate": fit.get("estimate")}
+                | {"ci_low": fit.get("ci_low"), "ci_high": fit.get("ci_high"), "q_between": q, "p_between": p}
+            )
+    return pd.DataFrame(rows, columns=[*KEY, "by", "subgroup", "reports", "estimate", "ci_low", "ci_high",
+                                       "q_between", "p_between"])  # fmt: skip
+
+
+def _between(tested: dict, cell: pd.DataFrame, method: str) -> tuple[float | None, float | None]:
+    """Cochran's Q between the subgroups' pooled logits and its chi-square p value (None below 2 groups)."""
+    from scipy import stats
+
+    if len(tested) < 2:
+        return None, None
+    mus, ses = [], []
+    for group in tested:
+        part = cell[cell["subgroup"] == group]
+        fit = meta.pool(list(part["responders"]), list(part["evaluable"]), method=method)
+        if pd.isna(fit.mu) or not fit.se:
+            return None, None
+        mus.append(fit.mu)
+        ses.append(fit.se)
+    weights = [1 / s**2 for s in ses]
+    mean = sum(w * m for w, m in zip(weights, mus, strict=True)) / sum(weights)
+    q = sum(w * (m - mean) ** 2 for w, m in zip(weights, mus, strict=True))
+    return float(q), float(stats.chi2.sf(q, len(mus) - 1))
+
+
+def product_type(reports: pd.DataFrame) -> pd.Series:
+    """'autologous CAR-T', 'allogeneic CAR-NK', ... per report ('not reported' where the source is not stated)."""
+    source = reports["cell_source"].astype("string").fillna("")
+    kind = reports["cell_type"].astype("string").fillna("CAR cells")
+    return pd.Series(
+        [f"{s} {k}".strip() if s else f"{k} (source not reported)" for s, k in zip(source, kind, strict=True)],
+        index=reports.index,
+        dtype="string",
+    )
