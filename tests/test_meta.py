@@ -96,7 +96,9 @@ def test_pool_matches_metafor(metafor, name, method):
     base, kh = method.removesuffix("_kh"), method.endswith("_kh")
     fit = pool(x, n, base, knapp_hartung=kh)
     if ref is None:  # metafor cannot fit it (every study n/n): we say so and do not pool
-        assert all(a == b for a, b in zip(x, n, strict=True)) and "no finite maximum-likelihood GLMM estimate" in fit.note
+        assert (
+            all(a == b for a, b in zip(x, n, strict=True)) and "no finite maximum-likelihood GLMM estimate" in fit.note
+        )
         assert math.isnan(fit.tau2) and math.isnan(fit.pi_low) and fit.estimate == 1.0
         return
     ours = (fit.estimate, fit.ci_low, fit.ci_high, fit.pi_low, fit.pi_high)
