@@ -49,3 +49,56 @@ def test_an_unknown_input_group_is_named_before_anything_runs(tmp_path):
     with pytest.raises(BuildError, match=r"09-odd.ipynb: metadata workbook.depends names 'seeds/manifest.csv'; use"):
         build(out_dir=tmp_path / "site", work_dir=tmp_path / "work", notebooks=[path], jobs=1)
     assert not (tmp_path / "work" / "executed").exists()
+
+
+# ---------------------------------------------------------------- extra parameter sets
+
+
+def _sets(tmp_path, text: str):
+    from helpers.report.build import PARAMETER_SETS
+
+    (tmp_path / PARAMETER_SETS).write_text(text, encoding="utf-8")
+    return tmp_path / PARAMETER_SETS
+
+
+def test_parameter_sets_become_sensitivity_pages(tmp_path):
+    from helpers.report.build import discover, parameter_set_jobs
+
+    notebooks = discover()
+    file = _sets(
+        tmp_path,
+        "- {notebook: 03-clinical-evidence.ipynb, slug: sle-only, title: SLE only, parameters: {disease: SLE}}\n"
+        "- {notebook: 99-missing.ipynb, slug: other, title: Other, parameters: {}}\n",
+    )
+    jobs = parameter_set_jobs(notebooks, file)
+    assert [(j.page, j.group, j.parameters) for j in jobs] == [
+        ("sensitivity/sle-only.html", "sensitivity", {"disease": "SLE"})
+    ]
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ("- {notebook: 03-clinical-evidence.ipynb, slug: a, title: A}\n",
+         "entry 1: needs exactly notebook, slug, title"),
+        ("- {notebook: 03-clinical-evidence.ipynb, slug: Bad Slug, title: A, parameters: {}}\n", "slug 'Bad Slug'"),
+        ("- {notebook: 03-clinical-evidence.ipynb, slug: a, title: A, parameters: {colour: red}}\n",
+         "has no parameter(s) colour"),
+        ("notebook: x\n", "expected a list of entries"),
+        ("- [unclosed\n", "not valid YAML"),
+    ],
+)  # fmt: skip
+def test_bad_parameter_sets_name_the_file_and_entry(tmp_path, text, message):
+    from helpers.core.errors import BuildError
+    from helpers.report.build import discover, parameter_set_jobs
+
+    with pytest.raises(BuildError, match="parameter-sets.yaml") as info:
+        parameter_set_jobs(discover(), _sets(tmp_path, text))
+    assert message in str(info.value)
+
+
+def test_shipped_parameter_sets_are_valid():
+    from helpers.report.build import discover, parameter_set_jobs
+
+    jobs = parameter_set_jobs(discover())
+    assert jobs and all(j.page.startswith("sensitivity/") for j in jobs)

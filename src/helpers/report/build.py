@@ -137,8 +137,52 @@ def _disease_sets(work_dir: Path | None) -> list:
     return sets
 
 
+PARAMETER_SETS = "parameter-sets.yaml"
+SLUG_RE = r"[a-z0-9][a-z0-9-]*"
+
+
+def parameter_set_jobs(notebooks: list[Path], file: Path | None = None) -> list[Job]:
+    """The extra pages of ``notebooks/parameter-sets.yaml`` whose notebook is in ``notebooks``.
+
+    Each entry names a notebook, a slug, a title and parameters the notebook declares; anything
+    else is a BuildError naming the file and the entry."""
+    import re
+
+    import yaml
+
+    file = file or (notebooks[0].parent if notebooks else NOTEBOOKS) / PARAMETER_SETS
+    if not file.exists():
+        return []
+    where = display_path(file)
+    try:
+        entries = yaml.safe_load(file.read_text(encoding="utf-8")) or []
+    except yaml.YAMLError as exc:
+        raise BuildError(f"{where}: not valid YAML ({exc.__class__.__name__}); fix the file") from None
+    if not isinstance(entries, list):
+        raise BuildError(f"{where}: expected a list of entries (notebook, slug, title, parameters)")
+    by_name = {p.name: p for p in notebooks}
+    jobs, slugs = [], set()
+    for i, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict) or set(entry) != {"notebook", "slug", "title", "parameters"}:
+            raise BuildError(f"{where}, entry {i}: needs exactly notebook, slug, title and parameters")
+        slug, params = str(entry["slug"]), entry["parameters"]
+        if not re.fullmatch(SLUG_RE, slug) or slug in slugs:
+            raise BuildError(f"{where}, entry {i}: slug {slug!r} must be unique, lower-case letters, digits, '-'")
+        slugs.add(slug)
+        nb_path = by_name.get(str(entry["notebook"]))
+        if nb_path is None:
+            continue  # a build of other notebooks
+        unknown = sorted(set(params or {}) - set(declared_parameters(nb_path)))
+        if not isinstance(params, dict) or unknown:
+            raise BuildError(f"{where}, entry {i}: {nb_path.name} has no parameter(s) {', '.join(unknown)}")
+        depends = tuple(_read_json(nb_path).get("metadata", {}).get("workbook", {}).get("depends", Job.depends))
+        jobs.append(Job(nb_path, f"sensitivity/{slug}.html", str(entry["title"]), params, depends, "sensitivity"))
+    return jobs
+
+
 def jobs_for(notebooks: list[Path], work_dir: Path | None = None) -> list[Job]:
-    """One job per notebook, or one per disease for notebooks whose metadata says `per: disease`."""
+    """One job per notebook, or one per disease for notebooks whose metadata says `per: disease`,
+    plus the extra pages of ``notebooks/parameter-sets.yaml``."""
     jobs = []
     for nb_path in notebooks:
         nb = _read_json(nb_path)
@@ -160,7 +204,7 @@ def jobs_for(notebooks: list[Path], work_dir: Path | None = None) -> list[Job]:
                 )
         else:
             jobs.append(Job(nb_path, f"{nb_path.stem}.html", title, {}, depends))
-    return jobs
+    return jobs + parameter_set_jobs(notebooks)
 
 
 # ---------------------------------------------------------------- fingerprints and cache
@@ -334,6 +378,12 @@ def index_html(outcomes: list[Outcome], exports: tuple[str, ...] = ()) -> str:
 
     diseases = items("diseases")
     disease_block = f"<h2>Reports per disease</h2><ul>{diseases}</ul>" if diseases else ""
+    extra = items("sensitivity")
+    if extra:
+        disease_block += (
+            "<h2>Sensitivity pages</h2><p>The clinical evidence page run again with other parameters "
+            f"(<code>notebooks/{PARAMETER_SETS}</code>):</p><ul>{extra}</ul>"
+        )
     links = [f'<a href="data/{name}">{label}</a>' for name, label in REFERENCE_EXPORTS if name in exports]
     export_block = (
         "<h2>References for your reference manager</h2><p>Every included report and registered trial, "
@@ -375,7 +425,7 @@ def listing_html(folder: Path, title: str) -> str:
 
 def _publish(outcomes: list[Outcome], work_dir: Path, out_dir: Path, snapshot: str) -> list[Path]:
     """Copy cached pages (stamped with the snapshot id), figures and tables into out_dir; remove stale files."""
-    for sub in ("figures", "data", "diseases"):
+    for sub in ("figures", "data", "diseases", "sensitivity"):
         shutil.rmtree(out_dir / sub, ignore_errors=True)
     for stale in [*out_dir.glob("[0-9][0-9]-*.html"), out_dir / "index.html"]:
         stale.unlink(missing_ok=True)
@@ -386,12 +436,13 @@ def _publish(outcomes: list[Outcome], work_dir: Path, out_dir: Path, snapshot: s
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(_stamp((cache / "page.html").read_text(encoding="utf-8"), snapshot), encoding="utf-8")
         written.append(target)
+        prefix = f"{o.job.key.removeprefix('sensitivity__')}__" if o.job.group == "sensitivity" else ""
         for sub in ("figures", "data"):
             for f in sorted((cache / sub).iterdir()):
                 if f.name.startswith("."):
                     continue  # write locks and the like: not part of the site
                 (out_dir / sub).mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(f, out_dir / sub / f.name)
+                shutil.copyfile(f, out_dir / sub / f"{prefix}{f.name}")
     for sub, title in (("figures", "Figures (SVG and PNG)"), ("data", "Tables (CSV)")):
         if (out_dir / sub).exists():
             (out_dir / sub / "index.html").write_text(listing_html(out_dir / sub, title), encoding="utf-8")
