@@ -198,3 +198,14 @@ def test_pool_command_bad_arguments_exit_2(tmp_path, capsys):
     assert info.value.code == 2
     assert main(["pool", str(path), "--events", "resp", "--total", "total", "--knapp-hartung"]) == 2
     assert "--knapp-hartung applies" in capsys.readouterr().err
+
+
+def test_weights_are_inverse_variance_shares_at_the_model_tau2():
+    from helpers.synthesis.meta import weights
+
+    y, v = logit_effects([3, 8, 5], [5, 10, 9])
+    shares = weights([3, 8, 5], [5, 10, 9], 0.2)
+    assert sum(shares) == pytest.approx(100.0)
+    expected = [100 * (1 / (vi + 0.2)) / sum(1 / (vj + 0.2) for vj in v) for vi in v]
+    assert shares == pytest.approx(expected)
+    assert weights([2, 3], [2, 3], float("nan")) == [50.0, 50.0]  # every study n/n: no model, equal shares

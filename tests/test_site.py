@@ -6,6 +6,7 @@ import filecmp
 import re
 
 import pytest
+import yaml
 
 from helpers.core.codes import DISEASE_OF_CONCEPT, DISEASES
 from helpers.core.paths import NOTEBOOKS
@@ -31,7 +32,9 @@ def expected_pages() -> set[str]:
     named |= {DISEASE_OF_CONCEPT[c] for c in m.loc[~m["negated"].astype(bool), "concept"] if c in DISEASE_OF_CONCEPT}
     diseases = {f"diseases/{code}.html" for code in named if code in DISEASES and code != "other"}
     notebooks = {f"{nb.stem}.html" for nb in NOTEBOOKS.glob("[0-9][0-9]-*.ipynb") if nb.stem != "05-disease-report"}
-    return {"index.html", "figures/index.html", "data/index.html"} | notebooks | diseases
+    extra = yaml.safe_load((NOTEBOOKS / "parameter-sets.yaml").read_text(encoding="utf-8"))
+    sensitivity = {f"sensitivity/{entry['slug']}.html" for entry in extra}
+    return {"index.html", "figures/index.html", "data/index.html"} | notebooks | diseases | sensitivity
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +119,7 @@ def test_every_page_loads_shows_its_figures_and_links_resolve(site):
             assert record.page_errors == [], rel
             assert all(facts["images"]), (rel, facts["images"])
             assert all(r.startswith(base) or r.startswith("data:") for r in record.requests), (rel, record.requests)
-            if rel.endswith(".ipynb.html") or rel[:2].isdigit() or rel.startswith("diseases/"):
+            if rel.endswith(".ipynb.html") or rel[:2].isdigit() or rel.startswith(("diseases/", "sensitivity/")):
                 assert facts["footer"] == 1, rel
             for href in facts["links"]:
                 if href.startswith(("http://", "https://", "mailto:", "#")):

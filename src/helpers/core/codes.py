@@ -243,5 +243,8 @@ OUTCOME_NEEDS: dict[str, tuple[str, ...]] = {
     str(k): tuple(str(x) for x in v)
     for k, v in (_read_yaml(SCHEMA_FILE)["tables"]["outcomes"].get("needs_when_stated") or {}).items()
 }
+_ROB_RULE = _read_yaml(SCHEMA_FILE)["tables"]["risk_of_bias"].get("overall_rule") or {}
+ROB_KEY_ITEMS: tuple[str, ...] = tuple(str(i) for i in _ROB_RULE.get("key", ()))
+ROB_DECISIVE_ITEMS: tuple[str, ...] = tuple(str(i) for i in _ROB_RULE.get("decisive", ()))
 CLINICAL_COLUMNS = CLINICAL.names
 TRIAL_COLUMNS = TRIALS.names

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.core.codes import RISK_OF_BIAS, ROB_ITEMS
+from helpers.core.codes import RISK_OF_BIAS, ROB_DECISIVE_ITEMS, ROB_ITEMS, ROB_KEY_ITEMS
 from helpers.core.errors import SchemaError
 from helpers.evidence.tables import load_table
 
 OVERALL = "overall"
-KEY_ITEMS = ("selection", "exposure", "outcome", "follow_up", "reporting")
-DECISIVE = ("selection", "outcome", "reporting")
+KEY_ITEMS = ROB_KEY_ITEMS  # the rule's items, from the schema file
+DECISIVE = ROB_DECISIVE_ITEMS
 
 
 def load_risk_of_bias(path: Path | str | None = None) -> pd.DataFrame:

@@ -23,7 +23,7 @@ from helpers.synthesis import clinical
 TYPE_COLOURS = dict(zip(REPORT_TYPES.codes, [PALETTE[i] for i in (5, 1, 0, 4, 2, 6)], strict=True))
 TOX_NAMES = {"CRS": "CRS (cytokine release syndrome)", "ICANS": "ICANS (immune effector cell-associated neurotoxicity)"}
 ANY_COLOUR, SEVERE_COLOUR, MUTED = PALETTE[0], PALETTE[3], "#8a8a8a"
-N_X, PCT_X = 1.03, 1.11  # forest: columns of n/N and % (CI), in axes fractions
+N_X, PCT_X, WEIGHT_X = 1.03, 1.11, 1.32  # forest: columns of n/N, % (CI) and weight, in axes fractions
 MAX_BUBBLE_AREA = 1800.0  # pt², the largest cell
 MIN_BUBBLE_AREA = 40.0
 
@@ -209,6 +209,8 @@ def _forest_report(ax: plt.Axes, y: float, r: object) -> str:
         ha="left",
         fontsize=8.5,
     )
+    if not pd.isna(r.weight):
+        ax.text(WEIGHT_X, y, f"{r.weight:.0f}%", transform=ax.get_yaxis_transform(), va="center", fontsize=8.5)
     return f"{r.label}{'  †' if dropped else ''}"
 
 
@@ -322,11 +324,13 @@ def forest(
     ax.spines["left"].set_visible(False)
     ax.text(N_X, 0.6, "n/N", transform=ax.get_yaxis_transform(), ha="left", fontsize=8.5, fontweight="bold")
     ax.text(PCT_X, 0.6, "% (95% CI)", transform=ax.get_yaxis_transform(), ha="left", fontsize=8.5, fontweight="bold")
+    if eff.reports["weight"].notna().any():
+        ax.text(WEIGHT_X, 0.6, "weight", transform=ax.get_yaxis_transform(), ha="left", fontsize=8.5, fontweight="bold")
     fig.legend(
         handles=_forest_legend_handles(eff), loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=3, frameon=False
     )
     ax.set_title(title, loc="left")
-    fig.subplots_adjust(left=0.31, right=0.79, bottom=1.15 / height, top=1 - 0.4 / height)
+    fig.subplots_adjust(left=0.31, right=0.76, bottom=1.15 / height, top=1 - 0.4 / height)
     return fig
 
 

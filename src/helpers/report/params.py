@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from helpers.core.codes import CATEGORIES, DISEASES, TRIAL_STATUSES, CodeSet
+from helpers.core.codes import CATEGORIES, DISEASES, ROB_JUDGEMENTS, TRIAL_STATUSES, CodeSet
 from helpers.core.errors import ParameterError
 from helpers.evidence.snapshot import Snapshot
 
@@ -111,7 +111,12 @@ class ClinicalParams(_SelectionParams):
     include_conference_abstracts: bool
     primary_sources_only: bool = False
     pooling_method: Literal["glmm", "reml", "dl", "pm"] = "glmm"
-    max_risk_of_bias: Literal["low", "moderate", "high"] = "high"
+    max_risk_of_bias: str = "high"
+
+    @field_validator("max_risk_of_bias")
+    @classmethod
+    def _risk(cls, v: str) -> str:
+        return _code(v, ROB_JUDGEMENTS.rank, "overall risk of bias")
 
 
 class TrialParams(_SelectionParams):

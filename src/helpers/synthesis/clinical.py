@@ -275,6 +275,7 @@ def _pool_cell(per_report: pd.DataFrame, key: tuple, cell: pd.DataFrame, method:
         return None
     per_report.loc[kept.index, "pool_status"] = "pooled"
     fit = meta.pool(list(kept["responders"]), list(kept["evaluable"]), method=method, level=1 - alpha)
+    per_report.loc[kept.index, "weight"] = meta.weights(list(kept["responders"]), list(kept["evaluable"]), fit.tau2)
     rounded = {f: (None if pd.isna(v) else round(v, DIGITS)) for f, v in fit.as_dict().items() if isinstance(v, float)}
     return {
         "disease": disease,
@@ -329,6 +330,7 @@ def efficacy(data: Selection | pd.DataFrame, alpha: float = 0.05, method: str = 
                 "window": timepoint_window(row.get("efficacy_timepoint_months"), row["efficacy_timepoint"]),
                 "overlap_group": row["overlap_group"],
                 "pool_status": "",
+                "weight": float("nan"),
             }
         )
     columns = [
@@ -348,6 +350,7 @@ def efficacy(data: Selection | pd.DataFrame, alpha: float = 0.05, method: str = 
         "window",
         "overlap_group",
         "pool_status",
+        "weight",
     ]
     per_report = pd.DataFrame(rows, columns=columns)
     pooled_rows = []

@@ -336,3 +336,14 @@ def pool(
         knapp_hartung=bool(knapp_hartung),
         note=note,
     )
+
+
+def weights(events: Sequence[int], totals: Sequence[int], tau2: float) -> list[float]:
+    """Each study's share (%) of the pooled estimate: inverse-variance weights 1/(v_i + tau²) on the
+    escalc logits (for the GLMM, at its tau², as forest plots of metafor's rma.glmm approximate them;
+    equal shares when tau² is not estimable)."""
+    _, v = logit_effects(events, totals)
+    if tau2 != tau2:  # NaN: every study n/n
+        return [100.0 / len(v)] * len(v)
+    w = 1.0 / (v + tau2)
+    return [float(x) for x in 100 * w / np.sum(w)]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from helpers.core.codes import ROB_JUDGEMENTS
 from helpers.evidence.tables import explode_diseases
 
 ALL = "all"
@@ -57,7 +58,7 @@ class Selection:
         return ", ".join(parts)
 
 
-ROB_ORDER = ("low", "moderate", "high")
+ROB_ORDER = ROB_JUDGEMENTS.rank  # low, moderate, high
 
 
 def _reasons(row: object, codes: tuple[str, ...], filters: dict) -> list[str]:
