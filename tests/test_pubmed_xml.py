@@ -1,0 +1,103 @@
+"""PubMed XML reader: fields of the efetch/baseline layout, gzip, deletions, damaged files, streaming."""
+
+from __future__ import annotations
+
+import gzip
+import tracemalloc
+from pathlib import Path
+
+from Bio import Entrez
+
+from helpers.sources.pubmed_xml import Deletion, Record, RecordError, iter_pubmed_xml
+
+FIXTURE = Path(__file__).parent / "fixtures" / "library" / "pubmed_efetch.xml"
+
+
+def _records(path) -> list:
+    return list(iter_pubmed_xml(path))
+
+
+def test_fields_of_an_efetch_record():
+    first = _records(FIXTURE)[0]
+    assert isinstance(first, Record) and first.source_index == 1
+    assert (first.pmid, first.doi, first.pmcid) == ("90000001", "10.5555/synth.2024.001", "PMC9000001")
+    assert first.title == "CD19 CAR T cells in refractory lupus: a synthetic series."  # inline markup flattened
+    assert first.abstract == "BACKGROUND: Background text. RESULTS: All 5 patients reached remission."
+    assert first.authors == ["Alpha A", "Müller F", "Synthetic CAR-T Study Group"]
+    assert first.affiliations[0] == "Synthetic University, Erlangen." and first.affiliations[1] == ""
+    assert (first.journal, first.journal_abbrev, first.volume, first.issue) == (
+        "Synthetic Journal of Rheumatology",
+        "Synth J Rheumatol",
+        "12",
+        "3",
+    )
+    assert (first.year, first.date, first.pages, first.language) == (2024, "2024-03-05", "101-109", "eng")
+    assert first.keywords == ["CAR-T", "lupus"] and first.mesh == ["Lupus Erythematosus, Systemic"]
+    assert first.publication_types == ["Journal Article"]
+
+
+def test_medline_date_vernacular_title_and_missing_facts_stay_none():
+    second = _records(FIXTURE)[1]
+    assert (second.year, second.date) == (2023, "2023")  # "2023 Jan-Feb": the year only, nothing guessed
+    assert second.title == "Thérapie cellulaire synthétique."  # empty ArticleTitle: the vernacular one
+    assert second.doi is None and second.abstract is None and second.authors == [] and second.pages == "e12"
+
+
+def test_delete_citation_becomes_a_deletion():
+    deletions = [r for r in _records(FIXTURE) if isinstance(r, Deletion)]
+    assert [d.pmids for d in deletions] == [("80000001", "80000002")]
+
+
+def test_gzip_gives_the_same_records(tmp_path):
+    packed = tmp_path / "pubmed25n0001.xml.gz"
+    packed.write_bytes(gzip.compress(FIXTURE.read_bytes()))
+    plain = [(r.pmid, r.title) for r in _records(FIXTURE) if isinstance(r, Record)]
+    assert [(r.pmid, r.title) for r in _records(packed) if isinstance(r, Record)] == plain
+
+
+def test_titles_and_pmids_agree_with_biopython():
+    with open(FIXTURE, "rb") as handle:
+        theirs = Entrez.read(handle, validate=False)["PubmedArticle"]
+    ours = [r for r in _records(FIXTURE) if isinstance(r, Record)]
+    assert [str(a["MedlineCitation"]["PMID"]) for a in theirs] == [r.pmid for r in ours]
+
+
+def test_truncated_gzip_keeps_what_came_before(tmp_path):
+    body = FIXTURE.read_bytes()
+    packed = gzip.compress(body.replace(b"</PubmedArticleSet>", b"") + b"<PubmedArticle>" * 1)
+    cut = tmp_path / "cut.xml.gz"
+    cut.write_bytes(packed[: len(packed) - 20])
+    out = _records(cut)
+    assert [r.pmid for r in out if isinstance(r, Record)] == ["90000001", "90000002"]
+    assert isinstance(out[-1], RecordError) and "gzip stream cut short after record 2" in out[-1].reason
+
+
+def test_malformed_xml_names_the_record_and_keeps_the_ones_before(tmp_path):
+    text = FIXTURE.read_text(encoding="utf-8")
+    broken = text.replace('<PMID Version="1">90000002</PMID>', '<PMID Version="1">90000002</PMI>')
+    path = tmp_path / "broken.xml"
+    path.write_text(broken, encoding="utf-8")
+    out = _records(path)
+    assert [r.pmid for r in out if isinstance(r, Record)] == ["90000001"]
+    assert isinstance(out[-1], RecordError) and "XML breaks after record 1" in out[-1].reason
+    assert out[-1].source_index == 2
+
+
+def test_memory_does_not_grow_with_the_file(tmp_path):
+    body = FIXTURE.read_text(encoding="utf-8")
+    one = body[body.index("<PubmedArticle>") : body.index("</PubmedArticle>") + len("</PubmedArticle>")]
+
+    def write(n: int) -> Path:
+        path = tmp_path / f"n{n}.xml"
+        path.write_text("<PubmedArticleSet>" + one * n + "</PubmedArticleSet>", encoding="utf-8")
+        return path
+
+    peaks = []
+    for n in (2_000, 8_000):
+        path = write(n)
+        tracemalloc.start()
+        count = sum(1 for r in iter_pubmed_xml(path) if isinstance(r, Record))
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert count == n
+    assert peaks[1] < 1.5 * peaks[0]  # four times the records, not four times the memory
