@@ -1,4 +1,4 @@
-"""Command line: `python -m helpers ingest|concepts|snapshot|schema|build|refresh|seeds|pool ...`."""
+"""Command line: `python -m helpers ingest|concepts|snapshot|schema|build|refresh|seeds|pool|library ...`."""
 
 from __future__ import annotations
 
@@ -188,6 +188,17 @@ def _pool(args: argparse.Namespace) -> int:
     return 0
 
 
+def _library(args: argparse.Namespace) -> int:
+    from helpers.library.store import build_library
+
+    result = build_library(args.paths, args.out)
+    print(
+        f"{result.records} records from {result.files} file(s) -> {result.clusters} works; "
+        f"{result.errors} record error(s); wrote {args.out} and its manifest"
+    )
+    return 0
+
+
 def _seconds(value: str) -> float:
     """A number of seconds >= 0 (an argparse type)."""
     try:
@@ -249,6 +260,10 @@ def parser() -> argparse.ArgumentParser:
     pl.add_argument("--by", help="column to pool within (one fit per group)")
     pl.add_argument("--json", action="store_true", help='print {"pooled": [{group, k, estimate, ...}]}')
     pl.set_defaults(func=_pool)
+    lib = sub.add_parser("library", help="read exports (PubMed XML, MEDLINE, RIS, BibTeX), de-duplicate, write Parquet")
+    lib.add_argument("paths", nargs="+", help="export files or folders of them")
+    lib.add_argument("--out", required=True, help="the library file (LIB.parquet; LIB.manifest.csv is written beside)")
+    lib.set_defaults(func=_library)
     return p
 
 
