@@ -70,22 +70,18 @@ def detect(path: Path) -> FileFormat:
 PARSERS = {"medline": parse_medline, "ris": parse_ris, "bibtex": parse_bibtex}
 
 
+SCALAR_FIELDS = ("pmid", "doi", "pmcid", "title", "abstract", "journal", "year", "date", "volume", "pages")
+
+
 def _from_fields(fields: dict, name: str, index: int, fmt: str) -> Record:
+    """A Record from the field dict of a whole-file parser (the document readers' names)."""
+    scalars = {key: fields.get(key) for key in SCALAR_FIELDS}
     return Record(
         source_file=name,
         source_index=index,
         format=fmt,
-        pmid=fields.get("pmid"),
-        doi=fields.get("doi"),
-        pmcid=fields.get("pmcid"),
-        title=fields.get("title"),
-        abstract=fields.get("abstract"),
+        **scalars,
         authors=list(fields.get("authors") or []),
-        journal=fields.get("journal"),
-        year=fields.get("year"),
-        date=fields.get("date"),
-        volume=fields.get("volume"),
-        pages=fields.get("pages"),
         keywords=list(fields.get("keywords") or []),
         publication_types=[fields["article_type"]] if fields.get("article_type") else [],
     )
