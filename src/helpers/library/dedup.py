@@ -20,7 +20,8 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 
-from rapidfuzz import fuzz
+import numpy as np
+from rapidfuzz import fuzz, process
 
 from helpers.sources.pubmed_xml import Record
 
@@ -128,19 +129,24 @@ def _fuzzy(records: Sequence[Record], links: _Links, related: set[tuple[int, int
         if titles[i]:
             blocks[(r.year, first_surname(r.authors))].append(i)
     for members in blocks.values():
-        for x, i in enumerate(members):
-            for j in members[x + 1 :]:
-                if links.find(i) == links.find(j):
-                    continue
-                score = fuzz.ratio(titles[i], titles[j])
-                if score < TITLE_THRESHOLD:
-                    continue
-                if _kind(records[i]) != _kind(records[j]):
-                    related.add((i, j))
-                    continue
-                agree = _agrees(records[i], records[j])
-                if agree:
-                    links.union(i, j, f"title ({score:.0f}), year, first author and {agree} agree")
+        if len(members) < 2:
+            continue
+        block = [titles[i] for i in members]
+        scores = process.cdist(block, block, scorer=fuzz.ratio, score_cutoff=TITLE_THRESHOLD, dtype=np.uint8)
+        for a, b in zip(*np.nonzero(np.triu(scores, k=1)), strict=True):
+            _link(records, links, related, members[a], members[b], float(scores[a, b]))
+
+
+def _link(records: Sequence[Record], links: _Links, related: set, i: int, j: int, score: float) -> None:
+    """Merge two records whose titles match when something else agrees; link them when their kinds differ."""
+    if links.find(i) == links.find(j):
+        return
+    if _kind(records[i]) != _kind(records[j]):
+        related.add((i, j))
+        return
+    agree = _agrees(records[i], records[j])
+    if agree:
+        links.union(i, j, f"title ({score:.0f}), year, first author and {agree} agree")
 
 
 def cluster_key(record: Record) -> str:
