@@ -113,3 +113,33 @@ def test_rebuild_is_byte_identical(tmp_path):
     build_library([FIXTURE], tmp_path / "a.parquet")
     build_library([FIXTURE], tmp_path / "b.parquet")
     assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+
+
+# ---------------------------------------------------------------- tabular exports
+
+LIBRARY = Path(__file__).parent / "fixtures" / "library"
+
+
+def test_tabular_exports_are_recognised_and_mapped():
+    from helpers.sources.records import read_records
+
+    pubmed_fmt, pubmed = read_records(LIBRARY / "pubmed_export.csv")
+    scopus_fmt, scopus = read_records(LIBRARY / "scopus_export.csv")
+    wos_fmt, wos = read_records(LIBRARY / "wos_export.txt")
+    assert (pubmed_fmt.format, scopus_fmt.format, wos_fmt.format) == ("pubmed-csv", "scopus-csv", "wos-tab")
+    pubmed, scopus, wos = list(pubmed), list(scopus), list(wos)
+    assert pubmed[0].authors == ["Alpha A", "Müller F", "Synthetic CAR-T Study Group"]
+    assert (pubmed[0].pmid, pubmed[0].pmcid, pubmed[0].year) == ("90000001", "PMC9000001", 2024)
+    assert pubmed[1].title == "Synthetic record, with a comma in its title." and pubmed[1].doi is None
+    assert (scopus[0].pages, scopus[0].volume, scopus[0].keywords) == ("101-109", "12", ["CAR-T", "lupus"])
+    assert scopus[1].publication_types == ["Conference Paper"] and scopus[1].doi is None
+    assert wos[0].authors == ["Alpha, A", "Muller, F"] and wos[0].pmid == "90000001" and wos[1].pages == "e12"
+
+
+def test_the_same_work_from_five_exports_is_one_cluster(tmp_path):
+    files = [FIXTURE, *(LIBRARY / n for n in ("pubmed_export.csv", "scopus_export.csv", "wos_export.txt"))]
+    result = build_library(files, tmp_path / "lib.parquet")
+    table = pq.read_table(tmp_path / "lib.parquet").to_pandas()
+    lupus = table[table["title"].str.casefold().str.startswith("cd19 car t cells in refractory lupus")]
+    assert len(lupus) == 4 and lupus["cluster_id"].nunique() == 1  # XML, PubMed CSV, Scopus, WoS: one work
+    assert result.records == 2 + 2 + 2 + 2 and result.clusters == 8 - 3

@@ -260,7 +260,9 @@ def parser() -> argparse.ArgumentParser:
     pl.add_argument("--by", help="column to pool within (one fit per group)")
     pl.add_argument("--json", action="store_true", help='print {"pooled": [{group, k, estimate, ...}]}')
     pl.set_defaults(func=_pool)
-    lib = sub.add_parser("library", help="read exports (PubMed XML, MEDLINE, RIS, BibTeX), de-duplicate, write Parquet")
+    lib = sub.add_parser(
+        "library", help="read exports (PubMed XML/CSV, Scopus, WoS, MEDLINE, RIS, BibTeX), de-duplicate, write Parquet"
+    )
     lib.add_argument("paths", nargs="+", help="export files or folders of them")
     lib.add_argument("--out", required=True, help="the library file (LIB.parquet; LIB.manifest.csv is written beside)")
     lib.set_defaults(func=_library)

@@ -1,6 +1,7 @@
 """Every bibliographic export read as a stream of :class:`Record` entries, one reader per format.
 
-PubMed/MEDLINE XML is streamed element by element (:mod:`helpers.sources.pubmed_xml`); MEDLINE
+PubMed/MEDLINE XML is streamed element by element (:mod:`helpers.sources.pubmed_xml`), PubMed CSV,
+Scopus CSV and Web of Science tab-delimited exports row by row (:mod:`helpers.sources.tabular_exports`); MEDLINE
 text, RIS and BibTeX are read whole up to the size limit with the well-kept parsers the document
 readers already use (Biopython, rispy, bibtexparser). Each file gives records, deletions and
 record errors in file order; :func:`read_records` also says which format it recognised, or why
@@ -23,9 +24,12 @@ from helpers.sources.library_formats import (
     parse_ris,
 )
 from helpers.sources.pubmed_xml import Deletion, Record, RecordError, iter_pubmed_xml
+from helpers.sources.tabular_exports import FORMATS as TABULAR_FORMATS
+from helpers.sources.tabular_exports import detect_tabular, iter_tabular
 
 WHOLE_FILE_LIMIT_MB = 200  # MEDLINE text, RIS and BibTeX are read whole
 XML_SUFFIXES = (".xml", ".xml.gz", ".gz")
+TABULAR_SUFFIXES = (".csv", ".txt", ".tsv", ".tab")
 Entry = Record | Deletion | RecordError
 
 
@@ -54,6 +58,8 @@ def detect(path: Path) -> FileFormat:
         return FileFormat(None, "empty file")
     if _is_pubmed_xml(path):
         return FileFormat("pubmed-xml")
+    if path.suffix.lower() in TABULAR_SUFFIXES and (tabular := detect_tabular(path)):
+        return FileFormat(tabular)
     if path.stat().st_size > WHOLE_FILE_LIMIT_MB * 1024 * 1024:
         return FileFormat(None, f"over {WHOLE_FILE_LIMIT_MB} MB and not a streamed format; split the export")
     with open(path, "rb") as handle:
@@ -64,7 +70,7 @@ def detect(path: Path) -> FileFormat:
     for name, test in (("medline", matches_medline), ("ris", matches_ris), ("bibtex", matches_bibtex)):
         if test(text):
             return FileFormat(name)
-    return FileFormat(None, "unknown format: not PubMed XML, MEDLINE, RIS or BibTeX")
+    return FileFormat(None, "unknown format: not PubMed XML, PubMed/Scopus CSV, Web of Science, MEDLINE, RIS or BibTeX")
 
 
 PARSERS = {"medline": parse_medline, "ris": parse_ris, "bibtex": parse_bibtex}
@@ -95,6 +101,8 @@ def read_records(path: Path, name: str | None = None) -> tuple[FileFormat, Itera
         return fmt, iter(())
     if fmt.format == "pubmed-xml":
         return fmt, iter_pubmed_xml(path)
+    if fmt.format in TABULAR_FORMATS:
+        return fmt, iter_tabular(path, fmt.format, name)
 
     def whole() -> Iterator[Entry]:
         text = path.read_bytes().decode("utf-8", errors="replace")
