@@ -40,6 +40,8 @@ NOT_REPORTED = "not reported"
 SMALL_N = 10
 UNPOOLED_MEASURES = ("other",)
 LAST_FOLLOW_UP = "at last follow-up"
+POOL_KEY = ("disease", "measure", "window")  # what a pooled estimate combines: one cell each
+ESTIMATE_COLUMNS = ("reports", "responders", "evaluable", "estimate", "ci_low", "ci_high", "pi_low", "pi_high")
 WINDOWS = ((6.0, "up to 6 months"), (12.0, "6–12 months"), (float("inf"), "over 12 months"))
 METHOD_LABELS = {
     "glmm": "binomial-normal GLMM (ML)",
@@ -362,25 +364,7 @@ def efficacy(data: Selection | pd.DataFrame, alpha: float = 0.05, method: str = 
                 pooled_rows.append(row)
     pooled = pd.DataFrame(
         pooled_rows,
-        columns=[
-            "disease",
-            "measure",
-            "window",
-            "reports",
-            "responders",
-            "evaluable",
-            "estimate",
-            "ci_low",
-            "ci_high",
-            "pi_low",
-            "pi_high",
-            "i2",
-            "tau2",
-            "method",
-            "note",
-            "report_ids",
-            "dropped_overlap",
-        ],
+        columns=[*POOL_KEY, *ESTIMATE_COLUMNS, "i2", "tau2", "method", "note", "report_ids", "dropped_overlap"],
     )
     skipped_df = pd.DataFrame(sorted(skipped), columns=["report_id", "label", "reason"])
     return Efficacy(reports=per_report, pooled=pooled, skipped=skipped_df)

@@ -12,24 +12,12 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers.synthesis import meta
+from helpers.synthesis.clinical import ESTIMATE_COLUMNS, POOL_KEY
 from helpers.synthesis.selection import CONFERENCE
 
 MIN_STUDIES_FOR_BIAS_TESTS = 10  # funnel plots and Egger's test have no power below this (Sterne et al. 2011)
-KEY = ["disease", "measure", "window"]
-COLUMNS = [
-    *KEY,
-    "analysis",
-    "reports",
-    "responders",
-    "evaluable",
-    "estimate",
-    "ci_low",
-    "ci_high",
-    "pi_low",
-    "pi_high",
-    "report_ids",
-    "note",
-]
+KEY = list(POOL_KEY)
+COLUMNS = [*KEY, "analysis", *ESTIMATE_COLUMNS, "report_ids", "note"]
 
 
 def _fit(rows: pd.DataFrame, method: str) -> dict:
