@@ -72,15 +72,45 @@ def test_truncated_gzip_keeps_what_came_before(tmp_path):
     assert isinstance(out[-1], RecordError) and "gzip stream cut short after record 2" in out[-1].reason
 
 
-def test_malformed_xml_names_the_record_and_keeps_the_ones_before(tmp_path):
+def test_malformed_xml_costs_only_that_record(tmp_path):
     text = FIXTURE.read_text(encoding="utf-8")
+    one = text[text.index("<PubmedArticle>") : text.index("</PubmedArticle>") + len("</PubmedArticle>")]
     broken = text.replace('<PMID Version="1">90000002</PMID>', '<PMID Version="1">90000002</PMI>')
+    broken = broken.replace("</PubmedArticleSet>", one.replace("90000001", "90000003") + "</PubmedArticleSet>")
     path = tmp_path / "broken.xml"
     path.write_text(broken, encoding="utf-8")
     out = _records(path)
+    assert [(r.pmid, r.source_index) for r in out if isinstance(r, Record)] == [("90000001", 1), ("90000003", 3)]
+    errors = [r for r in out if isinstance(r, RecordError)]
+    assert len(errors) == 1 and errors[0].source_index == 2
+    assert "record 2: malformed XML" in errors[0].reason and "the other records are kept" in errors[0].reason
+    assert [d.pmids for d in out if isinstance(d, Deletion)] == [("80000001", "80000002")]  # after the bad one
+
+
+def test_xml_cut_short_keeps_the_whole_records_before(tmp_path):
+    text = FIXTURE.read_text(encoding="utf-8")
+    path = tmp_path / "cut.xml"
+    path.write_text(text[: text.index("</PubmedArticle>") + 300], encoding="utf-8")
+    out = _records(path)
     assert [r.pmid for r in out if isinstance(r, Record)] == ["90000001"]
-    assert isinstance(out[-1], RecordError) and "XML breaks after record 1" in out[-1].reason
-    assert out[-1].source_index == 2
+    assert isinstance(out[-1], RecordError) and "file cut short after record 1" in out[-1].reason
+
+
+def test_a_file_without_pubmed_elements_is_one_error(tmp_path):
+    path = tmp_path / "other.xml.gz"
+    path.write_bytes(gzip.compress(b"<?xml version='1.0'?><feed><entry>not PubMed</entry></feed>"))
+    (error,) = _records(path)
+    assert isinstance(error, RecordError) and "not PubMed XML" in error.reason
+
+
+def test_blocks_give_the_same_records_as_one_parse(tmp_path, monkeypatch):
+    import helpers.sources.pubmed_xml as pubmed_xml
+
+    whole = [(r.pmid, r.source_index, r.title) for r in _records(FIXTURE) if isinstance(r, Record)]
+    monkeypatch.setattr(pubmed_xml, "BLOCK", 10)  # a block per element
+    blocks = [b for b in pubmed_xml.iter_blocks(FIXTURE) if isinstance(b, pubmed_xml.Block)]
+    assert len(blocks) == 3 and [b.first_index for b in blocks] == [1, 2, 3]
+    assert [(r.pmid, r.source_index, r.title) for r in _records(FIXTURE) if isinstance(r, Record)] == whole
 
 
 def test_memory_does_not_grow_with_the_file(tmp_path):

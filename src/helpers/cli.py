@@ -189,14 +189,27 @@ def _pool(args: argparse.Namespace) -> int:
 
 
 def _library(args: argparse.Namespace) -> int:
-    from helpers.library.store import build_library
+    if args.cluster:
+        from helpers.library.distributed import build_on_cluster, connect
 
-    result = build_library(args.paths, args.out)
+        with connect(args.cluster) as client:
+            result = build_on_cluster(args.paths, args.out, client)
+    else:
+        from helpers.library.store import build_library
+
+        result = build_library(args.paths, args.out, workers=args.workers)
     print(
         f"{result.records} records from {result.files} file(s) -> {result.clusters} works; "
         f"{result.errors} record error(s); wrote {args.out} and its manifest"
     )
     return 0
+
+
+def _workers(value: str) -> int:
+    """A number of worker processes >= 1 (an argparse type)."""
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes >= 1, got {value!r}")
+    return int(value)
 
 
 def _seconds(value: str) -> float:
@@ -264,7 +277,11 @@ def parser() -> argparse.ArgumentParser:
         "library", help="read exports (PubMed XML/CSV, Scopus, WoS, MEDLINE, RIS, BibTeX), de-duplicate, write Parquet"
     )
     lib.add_argument("paths", nargs="+", help="export files or folders of them")
-    lib.add_argument("--out", required=True, help="the library file (LIB.parquet; LIB.manifest.csv is written beside)")
+    lib.add_argument(
+        "--out", required=True, help="LIB.parquet (LIB.manifest.csv beside it); with --cluster a folder of partitions"
+    )
+    lib.add_argument("--workers", type=_workers, help="processes parsing PubMed XML (default: every core)")
+    lib.add_argument("--cluster", help="Dask scheduler address (tcp://HOST:8786), or local:N for N local workers")
     lib.set_defaults(func=_library)
     return p
 

@@ -248,3 +248,13 @@ ROB_KEY_ITEMS: tuple[str, ...] = tuple(str(i) for i in _ROB_RULE.get("key", ()))
 ROB_DECISIVE_ITEMS: tuple[str, ...] = tuple(str(i) for i in _ROB_RULE.get("decisive", ()))
 CLINICAL_COLUMNS = CLINICAL.names
 TRIAL_COLUMNS = TRIALS.names
+# screening decisions and the PRISMA 2020 flow (helpers.library.prisma, helpers.report.prisma_figure)
+SCREENING_DECISIONS = CODE_SETS["screening_decision"]
+RECORD_EXCLUSIONS = CODE_SETS["record_exclusion"]
+REPORT_EXCLUSIONS = CODE_SETS["report_exclusion"]
+PRISMA_COLUMNS = CODE_SETS["prisma_column"]
+PRISMA_PHASES = CODE_SETS["prisma_phase"]
+PRISMA_BOXES = CODE_SETS["prisma_box"]
+PRISMA_REMOVALS = CODE_SETS["prisma_removal"]
+if set(RECORD_EXCLUSIONS.codes) & set(REPORT_EXCLUSIONS.codes):
+    raise SchemaError(f"{display_path(SCHEMA_FILE)}: a reason is both a record and a report exclusion; keep them apart")

@@ -1,19 +1,25 @@
 """The literature library: every record of every input file, de-duplicated, written as Parquet.
 
-:func:`build_library` reads any mix of files and folders (PubMed/MEDLINE XML streamed, MEDLINE
-text, RIS, BibTeX), links the records that are the same work (:mod:`helpers.library.dedup`) and
-writes one Parquet row per input record with its ``source_file``, ``source_index``, ``cluster_id``,
-``related_to``, ``merge_reason``, ``withdrawn`` (a later ``DeleteCitation`` names its PMID) and the
-record fields. A manifest CSV beside it accounts for every input file and every record that could
-not be read.
+:func:`build_library` reads any mix of files and folders in two passes so that memory holds only
+the linkage keys: pass one streams each file's records as Arrow batches into a temporary Arrow file
+beside the output (PubMed XML parsed on every core, :mod:`helpers.library.reading`) and keeps each
+record's :class:`~helpers.library.dedup.LinkKey`; de-duplication links the keys
+(:mod:`helpers.library.dedup`); pass two reads the batches back and writes one Parquet row per input
+record with its ``source_file``, ``source_index``, ``cluster_id``, ``related_to``, ``merge_reason``,
+``withdrawn`` (a later ``DeleteCitation`` names its PMID) and the record fields. A manifest CSV
+beside it accounts for every input file and every record that could not be read.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
@@ -21,15 +27,20 @@ import pyarrow.parquet as pq
 
 from helpers.core.atomic import write_atomically
 from helpers.core.errors import IngestError
-from helpers.library.dedup import deduplicate
-from helpers.sources.pubmed_xml import Deletion, Record, RecordError
-from helpers.sources.records import read_records
+from helpers.library.dedup import LinkKey, assign_clusters, group_edges, iter_groups
+from helpers.library.reading import RECORD_SCHEMA, Piece, key_of, read_pieces
+from helpers.sources.pubmed_xml import Deletion, RecordError
 
-LIST_FIELDS = ("authors", "affiliations", "keywords", "mesh", "publication_types")
-INT_FIELDS = ("source_index", "year")
-RECORD_FIELDS = tuple(f.name for f in fields(Record))
-COLUMNS = ("cluster_id", "related_to", "merge_reason", "withdrawn", *RECORD_FIELDS)
+CLUSTER_FIELDS = (
+    pa.field("cluster_id", pa.string()),
+    pa.field("related_to", pa.string()),
+    pa.field("merge_reason", pa.string()),
+    pa.field("withdrawn", pa.bool_()),
+)
+SCHEMA = pa.schema([*CLUSTER_FIELDS, *RECORD_SCHEMA])
+COLUMNS = tuple(SCHEMA.names)
 MANIFEST_COLUMNS = ("source_file", "source_index", "status", "format", "records", "reason")
+ROW_GROUP = 65536
 
 
 @dataclass
@@ -43,7 +54,16 @@ class LibraryResult:
     manifest: list[dict]
 
 
-def _inputs(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
+@dataclass
+class Pass:
+    """What pass one keeps in memory: the keys, the withdrawn PMIDs and the manifest rows."""
+
+    keys: list[LinkKey] = field(default_factory=list)
+    withdrawn: set[str] = field(default_factory=set)
+    manifest: list[dict] = field(default_factory=list)
+
+
+def inputs(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
     """(path, name as given) for every file, folders expanded in sorted order; missing paths raise."""
     out = []
     for given in paths:
@@ -57,68 +77,97 @@ def _inputs(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
     return out
 
 
-def _schema() -> pa.Schema:
-    types = []
-    for name in COLUMNS:
-        if name in LIST_FIELDS:
-            types.append(pa.field(name, pa.list_(pa.string())))
-        elif name in INT_FIELDS:
-            types.append(pa.field(name, pa.int64()))
-        elif name == "withdrawn":
-            types.append(pa.field(name, pa.bool_()))
-        else:
-            types.append(pa.field(name, pa.string()))
-    return pa.schema(types)
+def file_manifest(name: str, fmt: str | None, reason: str, count: int, others: Sequence) -> list[dict]:
+    """The manifest rows of one file: its record errors, then the file's own row."""
+    errors = [e for e in others if isinstance(e, RecordError)]
+    rows = [
+        {"source_file": name, "source_index": e.source_index, "status": "error", "format": fmt}
+        | {"records": 0, "reason": e.reason}
+        for e in errors
+    ]
+    status = "skipped" if fmt is None else ("parsed" if not errors else "parsed with errors")
+    rows.append(
+        {"source_file": name, "source_index": None, "status": status, "format": fmt, "records": count}
+        | {"reason": reason or (f"{len(errors)} record error(s), listed above" if errors else "")}
+    )
+    return rows
 
 
-def read_all(paths: Iterable[str | Path]) -> tuple[list[Record], set[str], list[dict]]:
-    """(records, withdrawn PMIDs, manifest rows) of every input file."""
-    records: list[Record] = []
-    withdrawn: set[str] = set()
-    manifest: list[dict] = []
-    for path, name in _inputs(paths):
-        fmt, entries = read_records(path, name)
-        count, errors = 0, 0
-        for entry in entries:
-            if isinstance(entry, Record):
-                records.append(entry)
-                count += 1
-            elif isinstance(entry, Deletion):
-                withdrawn.update(entry.pmids)
-            elif isinstance(entry, RecordError):
-                errors += 1
-                manifest.append(
-                    {"source_file": name, "source_index": entry.source_index, "status": "error", "format": fmt.format}
-                    | {"records": 0, "reason": entry.reason}
-                )
-        status = "skipped" if fmt.format is None else ("parsed" if not errors else "parsed with errors")
-        manifest.append(
-            {"source_file": name, "source_index": None, "status": status, "format": fmt.format, "records": count}
-            | {"reason": fmt.reason or (f"{errors} record error(s), listed below" if errors else "")}
-        )
-    return records, withdrawn, manifest
+def first_pass(files: Sequence[tuple[Path, str]], sink: pa.ipc.RecordBatchStreamWriter, pool: Executor | None) -> Pass:
+    """Stream every file's batches into ``sink``; keep keys, PMIDs, deletions and the manifest."""
+    state = Pass()
+    for path, name in files:
+        fmt, pieces = read_pieces(path, name, pool)
+        count, others = 0, []
+        for piece in pieces:
+            if piece.batch is not None:
+                sink.write_batch(piece.batch)
+                count += piece.batch.num_rows
+            state.keys += map(key_of, piece.keys)
+            others += piece.others
+        state.withdrawn.update(p for d in others if isinstance(d, Deletion) for p in d.pmids)
+        state.manifest += file_manifest(name, fmt.format, fmt.reason, count, others)
+    return state
 
 
-def write_parquet(records: Sequence[Record], clusters: tuple, withdrawn: set[str], out: Path) -> None:
-    """One row per record, in input order, atomically."""
+def link(keys: Sequence[LinkKey]) -> tuple[list[str], list[str], list[str]]:
+    """(cluster ids, related, merge reasons) of every key, in input order."""
+    edges = [edge for kind, members in iter_groups(keys) for edge in group_edges(kind, members)]
+    return assign_clusters([k.member for k in keys], edges)
+
+
+def final_batches(stored: pa.ipc.RecordBatchStreamReader, clusters: tuple, withdrawn: set[str]) -> Iterator:
     ids, related, reasons = clusters
-    columns: dict[str, list] = {name: [] for name in COLUMNS}
-    for record, cid, rel, why in zip(records, ids, related, reasons, strict=True):
-        columns["cluster_id"].append(cid)
-        columns["related_to"].append(rel or None)
-        columns["merge_reason"].append(why or None)
-        columns["withdrawn"].append(bool(record.pmid and record.pmid in withdrawn))
-        for name in RECORD_FIELDS:
-            columns[name].append(getattr(record, name))
-    table = pa.table(columns, schema=_schema())
-    buffer = pa.BufferOutputStream()
-    pq.write_table(table, buffer, compression="zstd")
-    write_atomically(out, buffer.getvalue().to_pybytes())
+    start = 0
+    for batch in stored:
+        stop = start + batch.num_rows
+        pmids = batch.column("pmid").to_pylist()
+        added = [
+            pa.array(ids[start:stop], pa.string()),
+            pa.array([r or None for r in related[start:stop]], pa.string()),
+            pa.array([r or None for r in reasons[start:stop]], pa.string()),
+            pa.array([bool(p and p in withdrawn) for p in pmids], pa.bool_()),
+        ]
+        yield pa.RecordBatch.from_arrays([*added, *batch.columns], schema=SCHEMA)
+        start = stop
+
+
+def write_parquet(batches: Iterable[pa.RecordBatch], out: Path) -> None:
+    """The library Parquet file, written beside ``out`` and renamed into place (atomic)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial")
+    os.close(fd)
+    try:
+        with pq.ParquetWriter(partial, SCHEMA, compression="zstd") as writer:
+            pending: list[pa.RecordBatch] = []
+            rows = 0
+            for batch in batches:  # row groups of a fixed size: the same rows give the same bytes
+                pending.append(batch)
+                rows += batch.num_rows
+                while rows >= ROW_GROUP:
+                    table = pa.Table.from_batches(pending, SCHEMA)
+                    writer.write_table(table.slice(0, ROW_GROUP), row_group_size=ROW_GROUP)
+                    pending = table.slice(ROW_GROUP).to_batches()
+                    rows -= ROW_GROUP
+            table = pa.Table.from_batches(pending, SCHEMA)
+            if table.num_rows:
+                writer.write_table(table, row_group_size=ROW_GROUP)
+        os.replace(partial, out)
+    finally:
+        if os.path.exists(partial):
+            os.unlink(partial)
+
+
+def manifest_path(out: Path) -> Path:
+    """``LIB.manifest.csv`` beside ``LIB.parquet`` (or inside a partition folder)."""
+    if out.suffix != ".parquet" and (out.is_dir() or not out.suffix):
+        return out / "manifest.csv"
+    return out.with_name(out.name.removesuffix(".parquet") + ".manifest.csv")
 
 
 def write_manifest(manifest: list[dict], out: Path) -> Path:
-    """The manifest CSV beside the library: ``LIB.manifest.csv``."""
-    target = out.with_name(out.name.removesuffix(".parquet") + ".manifest.csv")
+    """The manifest CSV: one row per input file and per record that could not be read."""
+    target = manifest_path(out)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(MANIFEST_COLUMNS), lineterminator="\n")
     writer.writeheader()
@@ -127,13 +176,31 @@ def write_manifest(manifest: list[dict], out: Path) -> Path:
     return target
 
 
-def build_library(paths: Iterable[str | Path], out: Path | str) -> LibraryResult:
-    """Read, de-duplicate and write the library and its manifest."""
+def default_workers() -> int:
+    """Worker processes for PubMed XML parsing: the cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def build_library(paths: Iterable[str | Path], out: Path | str, workers: int | None = None) -> LibraryResult:
+    """Read, de-duplicate and write the library and its manifest (``workers`` 1: all in this process)."""
     out = Path(out)
-    records, withdrawn, manifest = read_all(paths)
-    clusters = deduplicate(records)
-    write_parquet(records, clusters, withdrawn, out)
-    write_manifest(manifest, out)
-    files = sum(1 for m in manifest if m["source_index"] is None)
-    errors = sum(1 for m in manifest if m["status"] == "error")
-    return LibraryResult(len(records), len(set(clusters[0])), files, errors, manifest)
+    files = inputs(paths)
+    workers = default_workers() if workers is None else workers
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        spool = stack.enter_context(tempfile.TemporaryDirectory(dir=out.parent, prefix=".library-"))
+        pool = stack.enter_context(ProcessPoolExecutor(workers)) if workers > 1 else None
+        stored = Path(spool) / "records.arrow"
+        with pa.OSFile(str(stored), "wb") as sink, pa.ipc.new_stream(sink, RECORD_SCHEMA) as writer:
+            state = first_pass(files, writer, pool)
+        clusters = link(state.keys)
+        cluster_count = len(set(clusters[0]))
+        with pa.memory_map(str(stored)) as source:
+            write_parquet(final_batches(pa.ipc.open_stream(source), clusters, state.withdrawn), out)
+    write_manifest(state.manifest, out)
+    file_count = sum(1 for m in state.manifest if m["source_index"] is None)
+    error_count = sum(1 for m in state.manifest if m["status"] == "error")
+    return LibraryResult(len(state.keys), cluster_count, file_count, error_count, state.manifest)
+
+
+__all__ = ["COLUMNS", "SCHEMA", "LibraryResult", "Piece", "build_library", "inputs", "write_manifest"]

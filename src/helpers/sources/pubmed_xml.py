@@ -10,6 +10,7 @@ read before the break, so only what is bad is lost.
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -70,16 +71,16 @@ class RecordError:
 
 
 def _text(node: etree._Element | None) -> str | None:
+    """The node's text with inline markup flattened and white space collapsed (None when empty)."""
     if node is None:
         return None
-    text = " ".join("".join(node.itertext()).split())
+    raw = node.text if len(node) == 0 else "".join(node.itertext())
+    text = " ".join(raw.split()) if raw else ""
     return text or None
 
 
-def _date(article: etree._Element) -> tuple[int | None, str | None]:
-    pub = article.find("Journal/JournalIssue/PubDate")
-    if pub is None:
-        pub = article.find("ArticleDate")
+def _date_of(pub: etree._Element | None) -> tuple[int | None, str | None]:
+    """(year, ISO date as precise as stated) of a PubDate or ArticleDate element."""
     if pub is None:
         return None, None
     year = pub.findtext("Year")
@@ -125,52 +126,120 @@ def _ids(element: etree._Element, record: Record) -> None:
             break
 
 
-def _pages(article: etree._Element) -> str | None:
-    pages = article.findtext("Pagination/MedlinePgn")
-    if pages:
-        return pages.strip()
-    start, end = article.findtext("Pagination/StartPage"), article.findtext("Pagination/EndPage")
-    return f"{start}-{end}" if start and end else start
+def _book(element: etree._Element, record: Record) -> Record:
+    """A ``PubmedBookArticle`` (rare: NCBI Bookshelf chapters), read path by path."""
+    citation = element.find("BookDocument")
+    if citation is None:
+        raise ValueError("no BookDocument")
+    record.pmid = (citation.findtext("PMID") or "").strip() or None
+    book = citation.find("Book")
+    record.title = _text(citation.find("ArticleTitle")) or _text(book.find("BookTitle") if book is not None else None)
+    if book is not None:
+        record.authors, record.affiliations = _authors(book)
+    _ids(element, record)
+    return record
+
+
+# The tags a PubmedArticle is read from; lxml filters them in C, so the walk visits only these.
+WANTED = (
+    "PMID", "ArticleTitle", "VernacularTitle", "Title", "ISOAbbreviation", "Volume", "Issue", "PubDate",
+    "ArticleDate", "MedlinePgn", "StartPage", "EndPage", "ELocationID", "AbstractText", "Author", "Language",
+    "PublicationType", "Keyword", "DescriptorName", "ArticleId",
+)  # fmt: skip
+
+
+def _author(node: etree._Element) -> tuple[str | None, str]:
+    """(name as 'Last Initials' or the collective name, affiliations '; '-joined) of one Author."""
+    last = initials = collective = None
+    affiliations = []
+    for child in node:
+        tag = child.tag
+        if tag == "LastName":
+            last = child.text
+        elif tag == "Initials":
+            initials = child.text
+        elif tag == "CollectiveName":
+            collective = _text(child)
+        elif tag == "AffiliationInfo":
+            affiliations += [t for t in (_text(a) for a in child.iterfind("Affiliation")) if t]
+    name = collective or (f"{last} {initials or ''}".strip() if last else None)
+    return name, "; ".join(affiliations)
+
+
+LISTS = {
+    "DescriptorName": lambda r: r.mesh,
+    "Keyword": lambda r: r.keywords,
+    "PublicationType": lambda r: r.publication_types,
+}
+ID_SLOTS = {"doi": "doi", "pmc": "pmcid", "pubmed": "pmid"}
+SIMPLE = {  # tag: (record slot, the parent it must sit in)
+    "ArticleTitle": ("title", "Article"),
+    "Title": ("journal", "Journal"),
+    "ISOAbbreviation": ("journal_abbrev", "Journal"),
+    "Volume": ("volume", "JournalIssue"),
+    "Issue": ("issue", "JournalIssue"),
+    "MedlinePgn": ("pages", "Pagination"),
+    "Language": ("language", "Article"),
+}
+
+
+def _walk(element: etree._Element, record: Record) -> tuple[dict, list[str]]:  # noqa: C901 - the hot path, inlined
+    """Fill the record from one walk of the wanted nodes; return the nodes read afterwards and the abstract."""
+    found: dict = {}
+    abstract: list[str] = []
+    for node in element.iter(WANTED):  # branches in order of how often the tags occur
+        tag = node.tag
+        if tag == "Author":
+            name, affiliation = _author(node)
+            if name and node.getparent().tag == "AuthorList":
+                record.authors.append(name)
+                record.affiliations.append(affiliation)
+        elif tag == "AbstractText":
+            if (text := _text(node)) and node.getparent().tag == "Abstract":
+                label = node.get("Label")
+                abstract.append(f"{label}: {text}" if label else text)
+        elif tag in LISTS:
+            if text := _text(node):
+                LISTS[tag](record).append(text)
+        elif tag == "ArticleId":
+            slot, value = ID_SLOTS.get(node.get("IdType")), (node.text or "").strip()
+            if slot and value and getattr(record, slot) is None and node.getparent().getparent().tag == "PubmedData":
+                setattr(record, slot, value)
+        elif tag == "PMID":
+            if node.getparent().tag == "MedlineCitation":
+                record.pmid = (node.text or "").strip() or None
+        elif tag in SIMPLE:
+            slot, parent = SIMPLE[tag]
+            if getattr(record, slot) is None and node.getparent().tag == parent:
+                setattr(record, slot, _text(node))
+        else:  # PubDate, ArticleDate, StartPage, EndPage, VernacularTitle, ELocationID: read after the walk
+            found.setdefault(tag, node)
+    return found, abstract
+
+
+def _fallbacks(record: Record, found: dict) -> None:
+    """Title, pages and DOI from their second-choice nodes; year and date."""
+    if record.title is None and "VernacularTitle" in found:
+        record.title = _text(found["VernacularTitle"])
+    if record.pages is None and "StartPage" in found:
+        start, end = found["StartPage"].text, found.get("EndPage")
+        end = end.text if end is not None else None
+        record.pages = f"{start}-{end}" if start and end else start
+    if record.doi is None and (eloc := found.get("ELocationID")) is not None and eloc.get("EIdType") == "doi":
+        record.doi = (eloc.text or "").strip() or None
+    record.year, record.date = _date_of(found.get("PubDate", found.get("ArticleDate")))
 
 
 def parse_article(element: etree._Element, source_file: str, index: int) -> Record:
-    """One ``PubmedArticle`` (or ``PubmedBookArticle``) element as a Record."""
+    """One ``PubmedArticle`` (or ``PubmedBookArticle``) element as a Record, in one walk of its nodes."""
     record = Record(source_file=source_file, source_index=index, format="pubmed-xml")
-    citation = element.find("MedlineCitation")
-    if citation is None:
-        citation = element.find("BookDocument")
-    if citation is None:
+    if element.tag == "PubmedBookArticle":
+        return _book(element, record)
+    if element.find("MedlineCitation") is None:
         raise ValueError("no MedlineCitation or BookDocument")
-    record.pmid = (citation.findtext("PMID") or "").strip() or None
-    article = citation.find("Article")
-    if article is None:
-        article = citation.find("Book")
-        record.title = _text(citation.find("ArticleTitle")) or _text(
-            article.find("BookTitle") if article is not None else None
-        )
-    else:
-        record.title = _text(article.find("ArticleTitle")) or _text(article.find("VernacularTitle"))
-        record.journal = _text(article.find("Journal/Title"))
-        record.journal_abbrev = _text(article.find("Journal/ISOAbbreviation"))
-        record.volume = article.findtext("Journal/JournalIssue/Volume")
-        record.issue = article.findtext("Journal/JournalIssue/Issue")
-        record.pages = _pages(article)
-        record.language = article.findtext("Language")
-        record.publication_types = [
-            t for t in (_text(n) for n in article.iterfind("PublicationTypeList/PublicationType")) if t
-        ]
-        record.year, record.date = _date(article)
-    parts = []
-    for node in citation.iterfind(".//Abstract/AbstractText"):
-        label, text = node.get("Label"), _text(node)
-        if text:
-            parts.append(f"{label}: {text}" if label else text)
-    record.abstract = " ".join(parts) or None
-    if article is not None:
-        record.authors, record.affiliations = _authors(article)
-    record.keywords = [k for k in (_text(n) for n in citation.iterfind("KeywordList/Keyword")) if k]
-    record.mesh = [m for m in (_text(n) for n in citation.iterfind("MeshHeadingList/MeshHeading/DescriptorName")) if m]
-    _ids(element, record)
+    found, abstract = _walk(element, record)
+    record.abstract = " ".join(abstract) or None
+    _fallbacks(record, found)
     return record
 
 
@@ -203,48 +272,121 @@ def _chunks(path: Path, size: int) -> Iterator[bytes]:
 
 
 CHUNK = 1 << 16
+BLOCK = 1 << 20  # decompressed bytes handed to one parse (a pool worker, or this process)
+RECORD_ENDS = (b"</PubmedArticle>", b"</PubmedBookArticle>")
+ENDS = (*RECORD_ENDS, b"</DeleteCitation>")
+STARTS = (b"<PubmedArticle>", b"<PubmedArticle ", b"<PubmedBookArticle", b"<DeleteCitation")
+_PARSER = etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
 
 
-def _entries(element: etree._Element, name: str, index: int) -> Record | Deletion | RecordError:
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A run of whole top-level elements of one file, and the position of its first record."""
+
+    source_file: str
+    first_index: int
+    data: bytes
+
+
+def _cut(buffer: bytearray, at: int | None = None) -> int:
+    """Position just after the first top-level element ending at or after ``at`` (None: the last one
+    in the buffer); 0 when there is none."""
+    if at is None:
+        return max((i + len(end) for end in ENDS if (i := buffer.rfind(end)) >= 0), default=0)
+    return min((i + len(end) for end in ENDS if (i := buffer.find(end, at)) >= 0), default=0)
+
+
+def _record_count(data: bytes | bytearray) -> int:
+    return sum(data.count(end) for end in RECORD_ENDS)
+
+
+def iter_blocks(path: Path | str, name: str | None = None) -> Iterator[Block | RecordError]:
+    """The file's records in blocks of about ``BLOCK`` bytes, cut between top-level elements, so
+    blocks parse independently (in any process) and positions are known before parsing. A file cut
+    short (truncated gzip or XML) ends with one RecordError after the whole records before the cut."""
+    path = Path(path)
+    name = name or display_path(path)
+    buffer, index, started, problem = bytearray(), 0, False, None
+    try:
+        for chunk in _chunks(path, CHUNK):
+            buffer += chunk
+            if not started:
+                first = min((i for start in STARTS if (i := buffer.find(start)) >= 0), default=-1)
+                if first < 0:
+                    continue
+                del buffer[:first]
+                started = True
+            while len(buffer) >= BLOCK and (cut := _cut(buffer, BLOCK - 1)):
+                data = bytes(buffer[:cut])
+                del buffer[:cut]
+                yield Block(name, index + 1, data)
+                index += _record_count(data)
+    except (CutShort, zlib.error) as exc:
+        problem = f"gzip stream cut short after record {{n}} ({exc}; the records before it are kept: download it again)"
+    cut = _cut(buffer) if started else 0
+    if cut:
+        data = bytes(buffer[:cut])
+        yield Block(name, index + 1, data)
+        index += _record_count(data)
+    rest = bytes(buffer[cut:]).strip()
+    if problem is None and not started:
+        problem = "no PubmedArticle, PubmedBookArticle or DeleteCitation element: not PubMed XML"
+    elif problem is None and rest and not rest.startswith(b"</PubmedArticleSet>"):
+        problem = "file cut short after record {n} (an element is not closed; the records before it are kept)"
+    if problem:
+        yield RecordError(name, index + 1, problem.replace("{n}", str(index)))
+
+
+def _entry(element: etree._Element, name: str, index: int) -> Record | Deletion | RecordError:
     if element.tag == "DeleteCitation":
         pmids = tuple((p.text or "").strip() for p in element.iterfind("PMID") if (p.text or "").strip())
         return Deletion(name, pmids)
     try:
         return parse_article(element, name, index)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, AttributeError) as exc:
         return RecordError(name, index, f"record {index}: {exc}")
 
 
-def _release(element: etree._Element) -> None:
-    """Free a record once read (and the siblings before it) so memory does not grow with the file."""
-    element.clear(keep_tail=False)
-    parent = element.getparent()
-    while parent is not None and element.getprevious() is not None:
-        del parent[0]
+def _pieces(data: bytes) -> Iterator[tuple[bytes, bool]]:
+    """(element bytes, is a record) for each top-level element, split at its end tag."""
+    pattern = re.compile(b"|".join(re.escape(end) for end in ENDS))
+    start = 0
+    for match in pattern.finditer(data):
+        yield data[start : match.end()], match.group() in RECORD_ENDS
+        start = match.end()
 
 
-def iter_pubmed_xml(path: Path | str) -> Iterator[Record | Deletion | RecordError]:
-    """Stream the records of a PubMed XML file (plain or gzip) and its deletions, in file order."""
-    path = Path(path)
-    name = display_path(path)
-    parser = etree.XMLPullParser(events=("end",), tag=TAGS, huge_tree=True, resolve_entities=False, no_network=True)
-    index, failure = 0, None
-    chunks = _chunks(path, CHUNK)
-    while failure is None:
-        chunk = b""
+def parse_block(block: Block) -> list[Record | Deletion | RecordError]:
+    """Every entry of a block. When the block is not well-formed XML its elements are parsed one
+    by one, so a malformed record costs only that record."""
+    name, index = block.source_file, block.first_index - 1
+    out: list[Record | Deletion | RecordError] = []
+    try:
+        root = etree.fromstring(b"<PubmedArticleSet>" + block.data + b"</PubmedArticleSet>", _PARSER)
+    except etree.XMLSyntaxError:
+        root = None
+    if root is not None:
+        for element in root:
+            if element.tag in TAGS:
+                index += element.tag != "DeleteCitation"
+                out.append(_entry(element, name, index))
+        return out
+    for piece, is_record in _pieces(block.data):
+        index += is_record
         try:
-            chunk = next(chunks, b"")
-            parser.feed(chunk) if chunk else parser.close()
+            element = etree.fromstring(piece.strip(), _PARSER)
         except etree.XMLSyntaxError as exc:
-            failure = ("XML breaks", f"{exc.msg}; the records before it are kept: download the file again")
-        except (CutShort, zlib.error) as exc:
-            failure = ("gzip stream cut short", f"{exc}; the records before it are kept: download it again")
-        for _, element in parser.read_events():  # events parsed before an error are still delivered
-            if element.tag != "DeleteCitation":
-                index += 1
-            yield _entries(element, name, index)
-            _release(element)
-        if not chunk:
-            break
-    if failure is not None:
-        yield RecordError(name, index + 1, f"{failure[0]} after record {index} ({failure[1]})")
+            what = f"record {index}" if is_record else f"a DeleteCitation after record {index}"
+            out.append(RecordError(name, index, f"{what}: malformed XML ({exc.msg}); the other records are kept"))
+            continue
+        out.append(_entry(element, name, index))
+    return out
+
+
+def iter_pubmed_xml(path: Path | str, name: str | None = None) -> Iterator[Record | Deletion | RecordError]:
+    """Stream the records of a PubMed XML file (plain or gzip) and its deletions, in file order."""
+    for block in iter_blocks(path, name):
+        if isinstance(block, RecordError):
+            yield block
+        else:
+            yield from parse_block(block)
