@@ -4,12 +4,18 @@ The corpus: N records (default 100,000) in the efetch / annual-baseline layout, 
 generated deterministically (seeded) from templates: PMID, DOI, title, structured abstract,
 3–8 authors with affiliations, journal, date, MeSH, keywords; 2% of the records repeat an earlier
 PMID (as baseline + update files do). Each side runs in its own process, one after the other,
-and reports wall time and peak RSS (``resource.getrusage`` of the child):
+and reports wall time and peak RSS (``resource.getrusage``: the process itself, and the largest
+of its child processes, for the sides that use worker processes):
 
 * floor: a bare lxml ``iterparse`` over the gzip that touches PMID, title and abstract only;
 * pubmed_parser's ``parse_medline_xml`` (the whole file into a list of dicts);
 * Biopython's ``Entrez.read`` (``Entrez.parse`` refuses a PubmedArticleSet: it is not a list);
-* ours end to end: ``python -m helpers library`` (parse, de-duplicate, write Parquet + manifest).
+* ours end to end: ``python -m helpers library`` (parse, de-duplicate, write Parquet + manifest),
+  with every core (the default) and with ``--workers 1``.
+
+Then: the bytes the de-duplication keys take per record (tracemalloc over the first pass), and the
+Dask path (``--cluster local:1`` and ``local:2``) on the corpus split into four files (one task
+per file), for the speed-up from one to two workers.
 
 Prints each side's seconds and peak RSS and the ratios ours/floor and pubmed_parser/ours.
 Usage: python benchmarks/bench_library.py [--records 100000]
@@ -69,6 +75,15 @@ DOCTYPE = (
     '<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2019//EN" '
     '"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_190101.dtd">\n'
 )
+OURS = """
+import runpy, sys
+sys.argv = ["helpers", "library", sys.argv[1], "--out", sys.argv[2]]
+try:
+    runpy.run_module("helpers", run_name="__main__")
+except SystemExit as stop:
+    if stop.code:
+        raise
+"""
 SIDES = {
     "floor (bare lxml iterparse)": """
 import gzip, sys
@@ -94,17 +109,24 @@ from Bio import Entrez
 with gzip.open(sys.argv[1], "rb") as fh:  # a PubmedArticleSet is not a list for Entrez.parse: read it whole
     print(len(Entrez.read(fh, validate=False)["PubmedArticle"]))
 """,
-    "ours: python -m helpers library": """
-import runpy, sys
-sys.argv = ["helpers", "library", sys.argv[1], "--out", sys.argv[2]]
-try:
-    runpy.run_module("helpers", run_name="__main__")
-except SystemExit as stop:
-    if stop.code:
-        raise
-""",
+    "ours: python -m helpers library": OURS,
+    "ours, --workers 1": OURS.replace('"--out", sys.argv[2]]', '"--out", sys.argv[2], "--workers", "1"]'),
 }
-PEAK = "\nimport resource, sys\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+PEAK = (
+    "\nimport resource, sys\nprint(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
+    " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n"
+)
+KEY_BYTES = """
+import sys, tracemalloc
+import pyarrow as pa
+from helpers.library import store
+from helpers.library.batches import RECORD_SCHEMA
+tracemalloc.start()
+with pa.OSFile(sys.argv[2], "wb") as sink, pa.ipc.new_stream(sink, RECORD_SCHEMA) as writer:
+    state = store.first_pass(store.inputs([sys.argv[1]]), writer, None)
+    held = tracemalloc.get_traced_memory()[0]
+print(held / len(state.keys.keys))
+"""
 
 
 def _article(rng: random.Random, pmid: int) -> str:
@@ -151,14 +173,41 @@ def write_corpus(path: Path, records: int, seed: int = 20261203) -> Path:
     return path
 
 
-def run(code: str, corpus: Path, out: Path) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MB) of one side, each in its own child process."""
+def run(code: str, *args: Path) -> tuple[float, float, float, str]:
+    """(wall seconds, peak RSS MB of the process, of its largest child, stdout) of one side in its own process."""
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", code + PEAK, str(corpus), str(out)], check=True, capture_output=True, text=True
+        [sys.executable, "-c", code + PEAK, *map(str, args)], check=True, capture_output=True, text=True
     )
     seconds = time.perf_counter() - start
-    return seconds, int(done.stderr.strip().splitlines()[-1]) / 1024
+    own, child = (int(v) / 1024 for v in done.stderr.strip().splitlines()[-1].split())
+    return seconds, own, child, done.stdout
+
+
+def split_corpus(corpus: Path, parts: int) -> list[Path]:
+    """The corpus as ``parts`` gzip files of whole records (for one Dask task per file)."""
+    text = gzip.decompress(corpus.read_bytes()).decode()
+    head, body = text.split("<PubmedArticleSet>\n", 1)
+    records = body.replace("</PubmedArticleSet>\n", "").splitlines(keepends=True)
+    size = -(-len(records) // parts)
+    out = []
+    for i in range(parts):
+        path = corpus.with_name(f"part{i}.xml.gz")
+        chunk = "".join(records[i * size : (i + 1) * size])
+        path.write_bytes(gzip.compress((head + "<PubmedArticleSet>\n" + chunk + "</PubmedArticleSet>\n").encode(), 6))
+        out.append(path)
+    return out
+
+
+def dask_speedup(corpus: Path, tmp: Path) -> dict[int, float]:
+    """Seconds of ``--cluster local:N`` for one and two workers on the corpus in four files."""
+    parts = split_corpus(corpus, 4)
+    times = {}
+    for workers in (1, 2):
+        code = OURS.replace('"--out", sys.argv[2]]', f'"--out", sys.argv[2], "--cluster", "local:{workers}"]')
+        code = code.replace("sys.argv[1], ", "*sys.argv[3:], ")
+        times[workers] = run(code, parts[0], tmp / f"dask{workers}", *parts)[0]
+    return times
 
 
 def main() -> int:
@@ -172,12 +221,13 @@ def main() -> int:
         times = {}
         for name, code in SIDES.items():
             try:
-                seconds, peak = run(code, corpus, Path(tmp) / "lib.parquet")
+                seconds, own, child, _ = run(code, corpus, Path(tmp) / "lib.parquet")
             except subprocess.CalledProcessError as exc:
                 print(f"{name:<36} failed: {exc.stderr.strip().splitlines()[-1] if exc.stderr else exc}")
                 continue
             times[name] = seconds
-            print(f"{name:<36} {seconds:8.2f} s   peak RSS {peak:7.0f} MB")
+            workers = f" (largest worker {child:.0f} MB)" if child > 1 else ""
+            print(f"{name:<36} {seconds:8.2f} s   peak RSS {own:7.0f} MB{workers}")
         ours = times.get("ours: python -m helpers library")
         floor = times.get("floor (bare lxml iterparse)")
         parser_time = times.get("pubmed_parser.parse_medline_xml")
@@ -185,6 +235,10 @@ def main() -> int:
             print(f"ours / floor = {ours / floor:.2f} (target <= 2)")
         if ours and parser_time:
             print(f"pubmed_parser / ours = {parser_time / ours:.2f} (target >= 2.5)")
+        key_bytes = float(run(KEY_BYTES, corpus, Path(tmp) / "keys.arrow")[3])
+        print(f"de-duplication keys held in memory: {key_bytes:.0f} bytes per record")
+        dask = dask_speedup(corpus, Path(tmp))
+        print(f"Dask local:1 {dask[1]:.2f} s, local:2 {dask[2]:.2f} s: speed-up {dask[1] / dask[2]:.2f}x (4 files)")
     return 0
 
 

@@ -351,19 +351,26 @@ def assign_clusters(members: Sequence[str], edges: Iterable[Edge]) -> tuple[list
     for i, j, reason, merged in ordered:
         if merged:
             links.union(i, j, reason)
+    roots = np.fromiter((links.find(pos) for pos in range(len(members))), dtype=np.int64, count=len(members))
+    shared = np.bincount(roots, minlength=len(members))[roots] > 1  # in a cluster of two or more
     smallest: dict[int, str] = {}
-    for pos, member in enumerate(members):
-        root = links.find(pos)
+    for pos in np.flatnonzero(shared).tolist():
+        root, member = int(roots[pos]), members[pos]
         if root not in smallest or member < smallest[root]:
             smallest[root] = member
-    name = {root: "c" + hashlib.sha256(m.encode()).hexdigest()[:12] for root, m in smallest.items()}
-    ids = [name[links.find(pos)] for pos in range(len(members))]
+    name = {root: _cluster_id(m) for root, m in smallest.items()}
+    ids = [name[int(roots[pos])] if shared[pos] else _cluster_id(members[pos]) for pos in range(len(members))]
     linked: dict[str, set[str]] = defaultdict(set)
     for i, j, _, merged in ordered:
         if not merged and ids[i] != ids[j]:
             linked[ids[i]].add(ids[j])
             linked[ids[j]].add(ids[i])
-    return ids, [";".join(sorted(linked[c])) for c in ids], links.reason
+    related = [";".join(sorted(linked[c])) if c in linked else "" for c in ids]
+    return ids, related, links.reason
+
+
+def _cluster_id(member: str) -> str:
+    return "c" + hashlib.sha256(member.encode()).hexdigest()[:12]
 
 
 def link_groups(keys: Sequence[LinkKey]) -> dict[tuple[str, str], list[tuple[int, LinkKey]]]:
@@ -385,14 +392,9 @@ def iter_groups(keys: Sequence[LinkKey]) -> Iterator[tuple[str, list[tuple[int, 
     """The groups of :func:`link_groups` as (kind, members), holding two integers per membership
     rather than a dict of lists: memberships are sorted by a hash of their group name, and each run
     of equal hashes is split by the names themselves (so a hash collision merges nothing)."""
-    hashes, positions = [], []
-    for pos, key in enumerate(keys):
-        for name in _names(key):
-            hashes.append(hash(name))
-            positions.append(pos)
-    hashed = np.array(hashes, dtype=np.int64)
-    owner = np.array(positions, dtype=np.int64)
-    del hashes, positions
+    counts = np.fromiter((len(_names(key)) for key in keys), dtype=np.int64, count=len(keys))
+    owner = np.repeat(np.arange(len(keys), dtype=np.int64), counts)
+    hashed = np.fromiter((hash(name) for key in keys for name in _names(key)), dtype=np.int64, count=int(counts.sum()))
     order = np.argsort(hashed, kind="stable")
     hashed, owner = hashed[order], owner[order]
     starts = np.concatenate(([0], np.flatnonzero(np.diff(hashed)) + 1, [len(hashed)]))

@@ -29,9 +29,18 @@ from pathlib import Path
 import pyarrow as pa
 
 from helpers.core.errors import IngestError
+from helpers.library.batches import POOL, RECORD_SCHEMA
 from helpers.library.dedup import LinkKey, assign_clusters, block_groups, group_edges, identifier_groups
-from helpers.library.reading import RECORD_SCHEMA, key_of, read_pieces
-from helpers.library.store import LibraryResult, file_manifest, final_batches, inputs, write_manifest, write_parquet
+from helpers.library.reading import key_of, read_pieces
+from helpers.library.store import (
+    LibraryResult,
+    cluster_columns,
+    file_manifest,
+    final_batches,
+    inputs,
+    write_manifest,
+    write_parquet,
+)
 from helpers.sources.pubmed_xml import Deletion
 
 
@@ -84,8 +93,10 @@ def _edges(group: tuple[tuple[str, str], list]) -> list:
 def write_partition(number: int, folder: str, clusters: tuple, withdrawn: set[str]) -> str:
     """Write one file's Parquet partition from its staged batches (a task: runs on a worker)."""
     out = Path(folder) / f"part-{number:05d}.parquet"
-    with pa.memory_map(str(_staged_path(Path(folder), number))) as source:
-        write_parquet(final_batches(pa.ipc.open_stream(source), clusters, withdrawn), out)
+    with pa.OSFile(str(_staged_path(Path(folder), number)), "rb") as source:
+        write_parquet(
+            final_batches(pa.ipc.open_stream(source, memory_pool=POOL), cluster_columns(clusters), withdrawn), out
+        )
     return str(out)
 
 

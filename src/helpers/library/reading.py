@@ -9,61 +9,20 @@ a bounded window of blocks in flight keeps memory flat. Every other format is re
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, fields
 from pathlib import Path
 
-import pyarrow as pa
-
-from helpers.library.dedup import LinkKey, link_key
-from helpers.sources.pubmed_xml import Block, Deletion, Record, RecordError, iter_blocks, parse_block
+from helpers.library.batches import KEY_FIELDS, Piece, block_piece, to_piece
+from helpers.library.dedup import LinkKey
+from helpers.sources.pubmed_xml import RecordError, iter_blocks
 from helpers.sources.records import FileFormat, detect, read_records
 
 BATCH_ROWS = 4096
 LIST_FIELDS = ("authors", "affiliations", "keywords", "mesh", "publication_types")
 INT_FIELDS = ("source_index", "year")
-RECORD_FIELDS = tuple(f.name for f in fields(Record))
-KEY_FIELDS = tuple(f.name for f in fields(LinkKey))
-
-
-def record_schema() -> pa.Schema:
-    """The Arrow schema of the record fields."""
-    kinds = {name: pa.list_(pa.string()) for name in LIST_FIELDS} | {name: pa.int64() for name in INT_FIELDS}
-    return pa.schema([pa.field(name, kinds.get(name, pa.string())) for name in RECORD_FIELDS])
-
-
-RECORD_SCHEMA = record_schema()
-
-
-@dataclass
-class Piece:
-    """What one batch of records gave: the Arrow batch (None when no record), the records' keys,
-    and the deletions and errors met among them, in file order."""
-
-    batch: pa.RecordBatch | None
-    keys: list[tuple]
-    others: list[Deletion | RecordError]
-
-
-def to_piece(entries: Sequence[Record | Deletion | RecordError]) -> Piece:
-    """An entry list as a Piece (keys as plain tuples: they cross process boundaries cheaply)."""
-    records = [e for e in entries if isinstance(e, Record)]
-    others = [e for e in entries if not isinstance(e, Record)]
-    batch = None
-    if records:
-        columns = [[getattr(r, name) for r in records] for name in RECORD_FIELDS]
-        batch = pa.RecordBatch.from_arrays(
-            [pa.array(c, type=f.type) for c, f in zip(columns, RECORD_SCHEMA, strict=True)], schema=RECORD_SCHEMA
-        )
-    keys = [tuple(getattr(k, name) for name in KEY_FIELDS) for k in map(link_key, records)]
-    return Piece(batch, keys, others)
-
-
-def _block_piece(block: Block) -> Piece:
-    """Parse and key one PubMed XML block (runs in a worker process)."""
-    return to_piece(parse_block(block))
 
 
 def _xml_pieces(path: Path, name: str, pool: Executor | None, window: int) -> Iterator[Piece]:
@@ -75,9 +34,9 @@ def _xml_pieces(path: Path, name: str, pool: Executor | None, window: int) -> It
             yield Piece(None, [], [block])
             continue
         if pool is None:
-            yield _block_piece(block)
+            yield block_piece(block)
             continue
-        pending.append(pool.submit(_block_piece, block))
+        pending.append(pool.submit(block_piece, block))
         if len(pending) >= window:
             yield pending.popleft().result()
     while pending:
@@ -109,3 +68,52 @@ def read_pieces(
 def key_of(values: tuple) -> LinkKey:
     """A LinkKey back from its tuple."""
     return LinkKey(*values)
+
+
+SHARED_FIELDS = tuple(
+    i for i, name in enumerate(KEY_FIELDS) if name in ("kind", "year", "surname", "journal", "volume", "page")
+)
+
+
+class KeyStore:
+    """The linkage keys of a build, compact: values that repeat across records (surname, journal,
+    year, volume, page, kind) are stored once, and each record's member name ('file#position') is
+    not kept but derived from its file number and position when clusters are named."""
+
+    def __init__(self) -> None:
+        self.keys: list[LinkKey] = []
+        self.files: list[str] = []
+        self.file_of = array("l")
+        self.index_of = array("l")
+        self._shared: dict = {}
+
+    def add(self, name: str, values: Iterable[tuple]) -> None:
+        """Keep the keys of records of the file ``name`` (as given), in file order."""
+        if not self.files or self.files[-1] != name:
+            self.files.append(name)
+        file_no = len(self.files) - 1
+        for value in values:
+            items = list(value)
+            self.index_of.append(int(items[0].rsplit("#", 1)[1]))
+            self.file_of.append(file_no)
+            items[0] = ""
+            for i in SHARED_FIELDS:
+                items[i] = self._shared.setdefault(items[i], items[i])
+            self.keys.append(LinkKey(*items))
+
+    def members(self) -> Sequence[str]:
+        """Every record's member name, computed on demand."""
+        return _Members(self)
+
+
+class _Members(Sequence):
+    def __init__(self, store: KeyStore) -> None:
+        self.store = store
+
+    def __len__(self) -> int:
+        return len(self.store.keys)
+
+    def __getitem__(self, pos):  # type: ignore[override]
+        if isinstance(pos, slice):
+            return [self[i] for i in range(*pos.indices(len(self)))]
+        return f"{self.store.files[self.store.file_of[pos]]}#{self.store.index_of[pos]:09d}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import multiprocessing
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,12 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from helpers.core.atomic import write_atomically
 from helpers.core.errors import IngestError
-from helpers.library.dedup import LinkKey, assign_clusters, group_edges, iter_groups
-from helpers.library.reading import RECORD_SCHEMA, Piece, key_of, read_pieces
+from helpers.library.batches import POOL, RECORD_SCHEMA, Piece
+from helpers.library.dedup import assign_clusters, group_edges, iter_groups
+from helpers.library.reading import KeyStore, read_pieces
 from helpers.sources.pubmed_xml import Deletion, RecordError
 
 CLUSTER_FIELDS = (
@@ -40,7 +43,7 @@ CLUSTER_FIELDS = (
 SCHEMA = pa.schema([*CLUSTER_FIELDS, *RECORD_SCHEMA])
 COLUMNS = tuple(SCHEMA.names)
 MANIFEST_COLUMNS = ("source_file", "source_index", "status", "format", "records", "reason")
-ROW_GROUP = 65536
+ROW_GROUP = 2048  # rows per Parquet row group: bounds the memory of the final pass
 
 
 @dataclass
@@ -58,7 +61,7 @@ class LibraryResult:
 class Pass:
     """What pass one keeps in memory: the keys, the withdrawn PMIDs and the manifest rows."""
 
-    keys: list[LinkKey] = field(default_factory=list)
+    keys: KeyStore = field(default_factory=KeyStore)
     withdrawn: set[str] = field(default_factory=set)
     manifest: list[dict] = field(default_factory=list)
 
@@ -103,33 +106,39 @@ def first_pass(files: Sequence[tuple[Path, str]], sink: pa.ipc.RecordBatchStream
             if piece.batch is not None:
                 sink.write_batch(piece.batch)
                 count += piece.batch.num_rows
-            state.keys += map(key_of, piece.keys)
+            state.keys.add(name, piece.keys)
             others += piece.others
         state.withdrawn.update(p for d in others if isinstance(d, Deletion) for p in d.pmids)
         state.manifest += file_manifest(name, fmt.format, fmt.reason, count, others)
     return state
 
 
-def link(keys: Sequence[LinkKey]) -> tuple[list[str], list[str], list[str]]:
+def link(keys: KeyStore) -> tuple[list[str], list[str], list[str]]:
     """(cluster ids, related, merge reasons) of every key, in input order."""
-    edges = [edge for kind, members in iter_groups(keys) for edge in group_edges(kind, members)]
-    return assign_clusters([k.member for k in keys], edges)
+    edges = [edge for kind, members in iter_groups(keys.keys) for edge in group_edges(kind, members)]
+    return assign_clusters(keys.members(), edges)
 
 
-def final_batches(stored: pa.ipc.RecordBatchStreamReader, clusters: tuple, withdrawn: set[str]) -> Iterator:
+def cluster_columns(clusters: tuple[list[str], list[str], list[str]]) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """The cluster id, related and merge-reason columns as Arrow arrays (empty text as null)."""
     ids, related, reasons = clusters
+    return (
+        pa.array(ids, pa.string(), memory_pool=POOL),
+        pa.array([r or None for r in related], pa.string(), memory_pool=POOL),
+        pa.array([r or None for r in reasons], pa.string(), memory_pool=POOL),
+    )
+
+
+def final_batches(stored: pa.ipc.RecordBatchStreamReader, columns: tuple, withdrawn: set[str]) -> Iterator:
+    """The stored record batches with the cluster columns and ``withdrawn`` in front."""
+    gone = pa.array(sorted(withdrawn), pa.string())
     start = 0
     for batch in stored:
-        stop = start + batch.num_rows
-        pmids = batch.column("pmid").to_pylist()
-        added = [
-            pa.array(ids[start:stop], pa.string()),
-            pa.array([r or None for r in related[start:stop]], pa.string()),
-            pa.array([r or None for r in reasons[start:stop]], pa.string()),
-            pa.array([bool(p and p in withdrawn) for p in pmids], pa.bool_()),
-        ]
-        yield pa.RecordBatch.from_arrays([*added, *batch.columns], schema=SCHEMA)
-        start = stop
+        rows = batch.num_rows
+        flag = pc.fill_null(pc.is_in(batch.column("pmid"), value_set=gone, memory_pool=POOL), False)
+        added = [column.slice(start, rows) for column in columns]
+        yield pa.RecordBatch.from_arrays([*added, flag, *batch.columns], schema=SCHEMA)
+        start += rows
 
 
 def write_parquet(batches: Iterable[pa.RecordBatch], out: Path) -> None:
@@ -138,20 +147,15 @@ def write_parquet(batches: Iterable[pa.RecordBatch], out: Path) -> None:
     fd, partial = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial")
     os.close(fd)
     try:
-        with pq.ParquetWriter(partial, SCHEMA, compression="zstd") as writer:
+        with pq.ParquetWriter(partial, SCHEMA, compression="zstd", memory_pool=POOL) as writer:
             pending: list[pa.RecordBatch] = []
-            rows = 0
-            for batch in batches:  # row groups of a fixed size: the same rows give the same bytes
+            for batch in batches:  # row groups end where the batches do: the same input gives the same bytes
                 pending.append(batch)
-                rows += batch.num_rows
-                while rows >= ROW_GROUP:
-                    table = pa.Table.from_batches(pending, SCHEMA)
-                    writer.write_table(table.slice(0, ROW_GROUP), row_group_size=ROW_GROUP)
-                    pending = table.slice(ROW_GROUP).to_batches()
-                    rows -= ROW_GROUP
-            table = pa.Table.from_batches(pending, SCHEMA)
-            if table.num_rows:
-                writer.write_table(table, row_group_size=ROW_GROUP)
+                if sum(b.num_rows for b in pending) >= ROW_GROUP:
+                    writer.write_table(pa.Table.from_batches(pending, SCHEMA), row_group_size=len(pending) * ROW_GROUP)
+                    pending = []
+            if pending:
+                writer.write_table(pa.Table.from_batches(pending, SCHEMA), row_group_size=len(pending) * ROW_GROUP)
         os.replace(partial, out)
     finally:
         if os.path.exists(partial):
@@ -181,6 +185,14 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """Processes that parse PubMed XML blocks. Forked (where the system can) at the first block, before
+    keys accumulate, so they share this process's imported code instead of importing it again, and a
+    script calling the library needs no ``if __name__ == "__main__"`` guard."""
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method))
+
+
 def build_library(paths: Iterable[str | Path], out: Path | str, workers: int | None = None) -> LibraryResult:
     """Read, de-duplicate and write the library and its manifest (``workers`` 1: all in this process)."""
     out = Path(out)
@@ -189,18 +201,21 @@ def build_library(paths: Iterable[str | Path], out: Path | str, workers: int | N
     out.parent.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         spool = stack.enter_context(tempfile.TemporaryDirectory(dir=out.parent, prefix=".library-"))
-        pool = stack.enter_context(ProcessPoolExecutor(workers)) if workers > 1 else None
+        pool = stack.enter_context(worker_pool(workers)) if workers > 1 else None
         stored = Path(spool) / "records.arrow"
         with pa.OSFile(str(stored), "wb") as sink, pa.ipc.new_stream(sink, RECORD_SCHEMA) as writer:
             state = first_pass(files, writer, pool)
+        record_count = len(state.keys.keys)
         clusters = link(state.keys)
         cluster_count = len(set(clusters[0]))
-        with pa.memory_map(str(stored)) as source:
-            write_parquet(final_batches(pa.ipc.open_stream(source), clusters, state.withdrawn), out)
+        columns = cluster_columns(clusters)
+        del clusters, state.keys  # the keys are done with: the final pass needs their memory
+        with pa.OSFile(str(stored), "rb") as source:
+            write_parquet(final_batches(pa.ipc.open_stream(source, memory_pool=POOL), columns, state.withdrawn), out)
     write_manifest(state.manifest, out)
     file_count = sum(1 for m in state.manifest if m["source_index"] is None)
     error_count = sum(1 for m in state.manifest if m["status"] == "error")
-    return LibraryResult(len(state.keys), cluster_count, file_count, error_count, state.manifest)
+    return LibraryResult(record_count, cluster_count, file_count, error_count, state.manifest)
 
 
 __all__ = ["COLUMNS", "SCHEMA", "LibraryResult", "Piece", "build_library", "inputs", "write_manifest"]
