@@ -11,7 +11,7 @@ import pytest
 
 from helpers.core.paths import NOTEBOOKS
 from helpers.evidence.inputs import INPUT_GROUPS, input_paths
-from helpers.report.build import declared_parameters, discover
+from helpers.report.build import PAGE_INPUTS, declared_parameters, discover
 
 NOTEBOOK_FILES = discover(NOTEBOOKS)
 PARAMETER_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list}
@@ -64,6 +64,6 @@ def test_declared_dependencies_exist(path):
     meta = nbformat.read(path, as_version=4).metadata.get("workbook", {})
     deps = meta.get("depends")
     assert deps, "declare workbook.depends so the build knows which input groups the notebook reads"
-    assert set(deps) <= set(INPUT_GROUPS), deps
-    paths = input_paths()
+    assert set(deps) <= set(INPUT_GROUPS) | set(PAGE_INPUTS), deps
+    paths = {**input_paths(), **PAGE_INPUTS}
     assert all(p.exists() for d in deps for p in paths[d]), deps

@@ -19,6 +19,7 @@ from helpers.report.params import (
     CorpusParams,
     CoverageParams,
     DiseaseReportParams,
+    LibraryParams,
     TrialParams,
     validate,
 )
@@ -86,6 +87,19 @@ def test_documents_folder_and_categories(tmp_path):
     assert params.categories == ("diseases", "targets")
     with pytest.raises(ParameterError, match="unknown category 'drugs'"):
         validate(CoverageParams, seeds_folder=str(tmp_path), categories=["drugs"], min_mentions=1)
+
+
+def test_library_folder_decisions_and_categories(tmp_path):
+    values = {"library_folder": str(tmp_path), "categories": ["TARGETS"], "top_journals": 10, "example_clusters": 5}
+    assert validate(LibraryParams, **values).categories == ("targets",)
+    with pytest.raises(ParameterError, match="parameter 'library_folder'.*does not exist") as err:
+        validate(LibraryParams, **{**values, "library_folder": str(tmp_path / "nope"), "categories": ["drugs"]})
+    assert "unknown category 'drugs'" in str(err.value)  # every bad parameter named at once
+    decisions = tmp_path / "decisions.csv"
+    with pytest.raises(ParameterError, match="parameter 'decisions'"):
+        validate(LibraryParams, **values, decisions=str(decisions))
+    decisions.write_text("record_id,decision\n", encoding="utf-8")
+    assert validate(LibraryParams, **values, decisions=str(decisions)).decisions == str(decisions)
 
 
 def test_output_dir_is_absolute_or_empty(tmp_path, snap):

@@ -138,6 +138,18 @@ def test_figures_and_tables_are_published_as_files(site):
     assert sorted((site / "data").glob("*.csv"))
 
 
+def test_library_page_has_the_prisma_flow_and_the_library(site):
+    page = (site / "06-library.html").read_text(encoding="utf-8")
+    assert "PRISMA 2020 flow" in page and "Export files and what they gave" in page
+    assert len(re.findall(r'<img[^>]+src="data:image/png', page)) >= 2  # the PRISMA flow and the works per year
+    assert (site / "figures" / "prisma.svg").is_file() and (site / "figures" / "prisma.png").is_file()
+    prisma = (site / "data" / "prisma.csv").read_text(encoding="utf-8").splitlines()
+    assert prisma[0] == "box,column,label,n,note" and any(r.startswith("identified,") for r in prisma)
+    for name in ("library.parquet", "library.manifest.csv"):
+        assert (site / "data" / name).is_file(), name
+    assert "06-library.html" in (site / "index.html").read_text(encoding="utf-8")
+
+
 def test_noop_rebuild_executes_nothing_and_keeps_the_bytes(site, tmp_path):
     from pathlib import Path
 

@@ -18,9 +18,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from helpers import __version__
-from helpers.core.digests import code_digest, update_with_paths
+from helpers.core.digests import code_digest, digest_paths, update_with_paths
 from helpers.core.errors import BuildError
-from helpers.core.paths import NOTEBOOKS, REPORTS, ROOT, display_path
+from helpers.core.paths import NOTEBOOKS, REPORTS, ROOT, SEEDS, display_path
 from helpers.report.assets import CSS, SORT_JS, csp
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -28,6 +28,14 @@ KERNEL = "python3"
 CACHE_FORMAT = "2"
 SNAPSHOT_MARK = "<!--wb:snapshot-id-->"  # replaced by the snapshot id when the site is assembled
 ALWAYS_READ = ("schema", "vocabulary")  # every page reads its codes and labels from these
+# Inputs a page may depend on that are not part of the snapshot (so not in its id): the example library
+# exports notebook 06 builds its library from.
+PAGE_INPUTS = {"library": [SEEDS / "library"]}
+
+
+def page_input_digests() -> dict[str, str]:
+    """One content hash per page input group outside the snapshot (see ``PAGE_INPUTS``)."""
+    return {group: digest_paths(paths, salt=group) for group, paths in PAGE_INPUTS.items()}
 
 
 @dataclass(frozen=True)
@@ -481,7 +489,7 @@ def build(
     inputs = input_digests()
     planned = jobs_for(notebooks if notebooks is not None else discover(), work_dir)
     code = code_digest()
-    fps = {j.key: fingerprint(j, code, inputs) for j in planned}
+    fps = {j.key: fingerprint(j, code, {**inputs, **page_input_digests()}) for j in planned}
     todo = [j for j in planned if force or not _cached(work_dir, j, fps[j.key])]
     ran = {j.key for j in todo}
     if todo:

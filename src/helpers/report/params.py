@@ -84,6 +84,37 @@ class CoverageParams(_DocumentsParams):
         return tuple(_code(c, CATEGORIES, "category") for c in v)
 
 
+class LibraryParams(_Params):
+    """Parameters of 06-library: a folder of literature exports, optional screening decisions."""
+
+    library_folder: str = Field(min_length=1)
+    decisions: str = ""
+    categories: tuple[str, ...] = Field(min_length=1)
+    top_journals: int = Field(ge=1, le=100)
+    example_clusters: int = Field(ge=0, le=100)
+
+    @field_validator("library_folder")
+    @classmethod
+    def _folder(cls, v: str) -> str:
+        if not Path(v).exists():
+            raise ValueError(
+                f"'{v}' does not exist (relative to the notebooks/ folder); point it at a folder of exports"
+            )
+        return v
+
+    @field_validator("decisions")
+    @classmethod
+    def _decisions(cls, v: str) -> str:
+        if v and not Path(v).is_file():
+            raise ValueError(f"'{v}' is not a file (relative to the notebooks/ folder); give a decisions CSV or ''")
+        return v
+
+    @field_validator("categories")
+    @classmethod
+    def _known(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_code(c, CATEGORIES, "category") for c in v)
+
+
 class _SelectionParams(_Params):
     """A disease code (or 'all') and a CAR target known to the snapshot (or 'all')."""
 
