@@ -366,3 +366,25 @@ def test_text_streams_do_not_hold_the_file(tmp_path, make, reader):
     peak_small = _peak(lambda: reader(small, "small.txt"))
     peak_large = _peak(lambda: reader(large, "large.txt"))
     assert peak_large < 1_000_000 and peak_large < 2 * peak_small + 200_000, (peak_small, peak_large)
+
+
+def test_a_saved_html_page_is_one_library_record(tmp_path):
+    page = tmp_path / "saved.html"
+    page.write_text(
+        "<!DOCTYPE html><html><head><title>x</title>"
+        '<meta name="citation_title" content="CD19 CAR T cells &lt;script&gt;alert(1)&lt;/script&gt; in lupus">'
+        '<meta name="citation_author" content="Mackensen, Andreas"><meta name="citation_doi" content="10.5555/page.1">'
+        '<meta name="citation_publication_date" content="2022/09/15"><meta name="citation_journal_title" '
+        'content="Synthetic Medicine"></head><body><p>Five patients reached remission.</p></body></html>',
+        encoding="utf-8",
+    )
+    fmt, entries = read_records(page, "saved.html")
+    (record,) = list(entries)
+    assert fmt.format == "html" and record.source_index == 1 and record.source_file == "saved.html"
+    assert record.title == "CD19 CAR T cells <script>alert(1)</script> in lupus"  # kept as text, never markup
+    assert (record.doi, record.year, record.journal, record.authors) == (
+        "10.5555/page.1",
+        2022,
+        "Synthetic Medicine",
+        ["Mackensen, Andreas"],
+    )

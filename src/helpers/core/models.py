@@ -82,6 +82,8 @@ class Document(BaseModel):
     nct_ids: list[str] = Field(default_factory=list)
     article_type: str | None = None
     abstract: str | None = None
+    body: str | None = None  # the page's text, kept for annotation when no abstract was found
+    field_sources: dict[str, str] = Field(default_factory=dict)  # field -> how it was found
     keywords: list[str] = Field(default_factory=list)
     conflict_of_interest: str | None = None
     licence: str | None = None

@@ -4,12 +4,13 @@ through Arrow's own serialisation, cheaper than pickling records one by one)."""
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import pyarrow as pa
 
-from helpers.library.dedup import LinkKey, link_key
+from helpers.library.dedup import LinkKey, group_hashes, link_key
 from helpers.sources.pubmed_xml import Block, Deletion, Record, RecordError, parse_block
 
 LIST_FIELDS = ("authors", "affiliations", "keywords", "mesh", "publication_types")
@@ -37,6 +38,8 @@ class Piece:
     batch: pa.RecordBatch | None
     keys: list[tuple]
     others: list[Deletion | RecordError]
+    hashes: array = field(default_factory=lambda: array("q"))  # the keys' group hashes ...
+    owners: array = field(default_factory=lambda: array("l"))  # ... and which key (0-based here) each is of
 
 
 def to_piece(entries: Sequence[Record | Deletion | RecordError]) -> Piece:
@@ -46,8 +49,14 @@ def to_piece(entries: Sequence[Record | Deletion | RecordError]) -> Piece:
     if records:
         arrays = [pa.array([getattr(r, f.name) for r in records], type=f.type, memory_pool=POOL) for f in RECORD_SCHEMA]
         batch = pa.RecordBatch.from_arrays(arrays, schema=RECORD_SCHEMA)
-    keys = [tuple(getattr(k, name) for name in KEY_FIELDS) for k in map(link_key, records)]
-    return Piece(batch, keys, [e for e in entries if not isinstance(e, Record)])
+    linked = [link_key(r) for r in records]
+    hashes, owners = array("q"), array("l")
+    for i, key in enumerate(linked):
+        found = group_hashes(key)
+        hashes.extend(found)
+        owners.extend([i] * len(found))
+    keys = [tuple(getattr(k, name) for name in KEY_FIELDS) for k in linked]
+    return Piece(batch, keys, [e for e in entries if not isinstance(e, Record)], hashes, owners)
 
 
 def block_piece(block: Block) -> Piece:

@@ -52,6 +52,12 @@ CORRECTION_RE = re.compile(
 ABSTRACT_NUMBER_RE = re.compile(r"^\s*[A-Z]{0,3}-?[A-Z]{0,2}\d{3,5}\s*:\s*")  # 'S112: ...', 'FR-PO0709: ...'
 MARKUP_RE = re.compile(r"</?[a-zA-Z][^<>]{0,40}>")
 LATEX_ACCENT_RE = re.compile(r"\\[\"'`^~=.uvHckr]\s*\{?([A-Za-z])\}?")
+MARKED_RE = re.compile(r"[<&\\{}]")
+DOI_PREFIX_RE = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)")
+BRACKETED_RE = re.compile(r"^\[(.*)\]\.?$")
+NON_ALNUM_RE = re.compile(r"[^a-z0-9]+")
+NON_ALPHA_RE = re.compile(r"[^a-z]")
+UMLAUT_SPELLING_RE = re.compile(r"([aou])e")
 PREPRINT_DOI_RE = re.compile(r"^10\.(?:1101|21203/rs\.|2139/ssrn)")
 CONGRESS_RE = re.compile(r"\b(?:congress|convergence|meeting|conference|symposium|kidney week|abstracts?)\b")
 PREPRINT_RE = re.compile(r"\b(?:medrxiv|biorxiv|research square|ssrn|preprints?)\b")
@@ -88,6 +94,8 @@ def _fold(text: str) -> str:
 
 def _clean(text: str) -> str:
     """Markup, HTML entities and LaTeX accents removed (exports carry all three)."""
+    if not MARKED_RE.search(text):  # most text carries none: skip the three passes
+        return text
     text = html.unescape(MARKUP_RE.sub("", text))
     return LATEX_ACCENT_RE.sub(r"\1", text).replace("{", "").replace("}", "")
 
@@ -97,7 +105,7 @@ def normalise_doi(doi: str | None) -> str | None:
     if not doi:
         return None
     text = doi.strip().lower()
-    text = re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", "", text)
+    text = DOI_PREFIX_RE.sub("", text)
     return text.rstrip(".") or None
 
 
@@ -106,8 +114,9 @@ def normalise_title(title: str | None) -> str:
     if not title:
         return ""
     text = _clean(title).strip()
-    text = re.sub(r"^\[(.*)\]\.?$", r"\1", text)  # MEDLINE brackets translated titles
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", _fold(text)).split())
+    if text.startswith("["):
+        text = BRACKETED_RE.sub(r"\1", text)  # MEDLINE brackets translated titles
+    return " ".join(NON_ALNUM_RE.sub(" ", _fold(text)).split())
 
 
 def first_surname(authors: Sequence[str]) -> str:
@@ -123,18 +132,18 @@ def first_surname(authors: Sequence[str]) -> str:
             surname = " ".join(parts[:-1])
         else:  # 'F. Müller', 'Fabian Müller', a single word
             surname = parts[-1] if parts else ""
-    return re.sub(r"[^a-z]", "", _fold(surname))
+    return NON_ALPHA_RE.sub("", _fold(surname))
 
 
 def _surname_key(authors: Sequence[str]) -> str:
     # 'ue' for 'ü' (Duesing / Düsing, Boeltz / Böltz) is a spelling, not another person
-    return re.sub(r"([aou])e", r"\1", first_surname(authors))
+    return UMLAUT_SPELLING_RE.sub(r"\1", first_surname(authors))
 
 
 def _journal(record: Record) -> str:
     name = record.journal or record.journal_abbrev or ""
     name = re.split(r"[:(]", _clean(name), maxsplit=1)[0]  # 'Med (New York, N.Y.)', 'Clin J ... : CJASN'
-    words = re.sub(r"[^a-z0-9]+", " ", _fold(name)).split()
+    words = NON_ALNUM_RE.sub(" ", _fold(name)).split()
     return " ".join(w for w in words if w not in JOURNAL_STOPWORDS)
 
 
@@ -388,28 +397,56 @@ def _names(key: LinkKey) -> list[tuple[str, str]]:
     return [("id", g) for g in identifier_groups(key)] + [("block", g) for g in block_groups(key)]
 
 
-def iter_groups(keys: Sequence[LinkKey]) -> Iterator[tuple[str, list[tuple[int, LinkKey]]]]:
+def group_hash(kind: str, name: str) -> int:
+    """A 64-bit hash of a group name, the same in every process (so workers can compute it); its
+    lowest bit says the kind: 1 for an identifier group, 0 for a block."""
+    digest = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little", signed=True)
+    return digest | 1 if kind == "id" else digest & ~1
+
+
+def group_hashes(key: LinkKey) -> list[int]:
+    """The hashes of every group a key belongs to."""
+    return [group_hash(kind, name) for kind, name in _names(key)]
+
+
+def _identifier_run(keys: Sequence[LinkKey], positions: list[int], run_hash: int) -> list[list[tuple[int, LinkKey]]]:
+    """The identifier groups (two or more members) among the keys whose group hashes are ``run_hash``."""
+    named: dict[str, list[tuple[int, LinkKey]]] = defaultdict(list)
+    for pos in positions:
+        for name in identifier_groups(keys[pos]):
+            if group_hash("id", name) == run_hash:
+                named[name].append((pos, keys[pos]))
+    return [members for _, members in sorted(named.items()) if len(members) > 1]
+
+
+def iter_groups(
+    keys: Sequence[LinkKey], hashes: Sequence[int] | None = None, owners: Sequence[int] | None = None
+) -> Iterator[tuple[str, list[tuple[int, LinkKey]]]]:
     """The groups of :func:`link_groups` as (kind, members), holding two integers per membership
-    rather than a dict of lists: memberships are sorted by a hash of their group name, and each run
-    of equal hashes is split by the names themselves (so a hash collision merges nothing)."""
-    counts = np.fromiter((len(_names(key)) for key in keys), dtype=np.int64, count=len(keys))
-    owner = np.repeat(np.arange(len(keys), dtype=np.int64), counts)
-    hashed = np.fromiter((hash(name) for key in keys for name in _names(key)), dtype=np.int64, count=int(counts.sum()))
+    rather than a dict of lists. Memberships (``hashes`` of group names and the positions that
+    ``owners`` them, computed here when not given) are sorted by hash; a run of equal hashes is a
+    group. An identifier run is split by the identifiers themselves, so a hash collision merges
+    nothing; a block run needs no check, as merges within a block rest on the records' own fields."""
+    if hashes is None or owners is None:
+        memberships = [(h, pos) for pos, key in enumerate(keys) for h in group_hashes(key)]
+        hashes, owners = [h for h, _ in memberships], [pos for _, pos in memberships]
+        del memberships
+    hashed = np.asarray(hashes, dtype=np.int64)
+    owner = np.asarray(owners, dtype=np.int64)
     order = np.argsort(hashed, kind="stable")
     hashed, owner = hashed[order], owner[order]
+    del order
     starts = np.concatenate(([0], np.flatnonzero(np.diff(hashed)) + 1, [len(hashed)]))
     for start, stop in zip(starts[:-1].tolist(), starts[1:].tolist(), strict=True):
         if stop - start < 2:
             continue
         run_hash = int(hashed[start])
-        named: dict[tuple[str, str], list[tuple[int, LinkKey]]] = defaultdict(list)
-        for pos in np.unique(owner[start:stop]).tolist():
-            for name in _names(keys[pos]):
-                if hash(name) == run_hash:
-                    named[name].append((pos, keys[pos]))
-        for (kind, _), members in sorted(named.items()):
-            if len(members) > 1:
-                yield kind, members
+        positions = np.unique(owner[start:stop]).tolist()
+        if not run_hash & 1:
+            if len(positions) > 1:
+                yield "block", [(pos, keys[pos]) for pos in positions]
+            continue
+        yield from (("id", members) for members in _identifier_run(keys, positions, run_hash))
 
 
 def deduplicate(records: Sequence[Record]) -> tuple[list[str], list[str], list[str]]:

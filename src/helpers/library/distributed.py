@@ -6,12 +6,13 @@ a local cluster of N worker processes):
 1. **One task per input file** reads it (:func:`helpers.library.reading.read_pieces`), stages its
    record batches as an Arrow file in ``FOLDER/.staging/`` and returns its linkage keys, manifest
    rows and withdrawn PMIDs.
-2. **De-duplication by a shuffle on blocking keys**: every (group, key) membership of every record
-   (:func:`helpers.library.dedup.identifier_groups`, :func:`~helpers.library.dedup.block_groups`)
-   goes into a Dask bag that is grouped by group name across the workers; each group is linked on
-   its own (:func:`~helpers.library.dedup.group_edges`), and the edges, few, come back to be joined
-   (:func:`~helpers.library.dedup.assign_clusters`). Cluster ids depend only on the members, so they
-   equal the one-process build's.
+2. **De-duplication by a shuffle on blocking keys**: the same read task hashes every record's group
+   memberships (identifier groups and blocks, :func:`helpers.library.dedup.group_hashes`) into
+   buckets by hash; bucket *b* of every file meets in one task on some worker, which finds its
+   groups and links each on its own (:func:`~helpers.library.dedup.iter_groups`,
+   :func:`~helpers.library.dedup.group_edges`). Only the edges, few, come back to be joined
+   (:func:`~helpers.library.dedup.assign_clusters`); cluster ids depend only on the members, so
+   they equal the one-process build's.
 3. **Parquet partitions out**: one task per input file writes ``FOLDER/part-NNNNN.parquet`` with the
    cluster columns added; ``FOLDER/manifest.csv`` accounts for every file and record.
 
@@ -20,6 +21,7 @@ Workers must see the input files and ``FOLDER`` at the same paths (a shared file
 
 from __future__ import annotations
 
+import logging
 import pickle
 import shutil
 from collections.abc import Iterable
@@ -30,7 +32,7 @@ import pyarrow as pa
 
 from helpers.core.errors import IngestError
 from helpers.library.batches import POOL, RECORD_SCHEMA
-from helpers.library.dedup import LinkKey, assign_clusters, block_groups, group_edges, identifier_groups
+from helpers.library.dedup import Edge, assign_clusters, group_edges, iter_groups
 from helpers.library.reading import key_of, read_pieces
 from helpers.library.store import (
     LibraryResult,
@@ -50,44 +52,52 @@ class Staged:
 
     number: int
     count: int
-    keys: list[tuple]
+    members: list[str]  # each record's 'file#position', what clusters are named by
     withdrawn: set[str]
     manifest: list[dict]
+
+
+FILE_SHIFT = 32  # a record is known as (file number << FILE_SHIFT) + its position among the file's records
 
 
 def _staged_path(folder: Path, number: int) -> Path:
     return folder / ".staging" / f"records-{number:05d}.arrow"
 
 
-def stage_file(number: int, path: str, name: str, folder: str) -> Staged:
-    """Read one file, stage its batches, return its keys (a task: runs on a worker)."""
+def stage_file(number: int, path: str, name: str, folder: str, buckets: int) -> tuple[Staged, list[bytes]]:
+    """Read one file, stage its batches, and bucket its keys' group memberships by hash (a task)."""
     target = _staged_path(Path(folder), number)
     fmt, pieces = read_pieces(Path(path), name)
-    count, others, keys = 0, [], []
+    count, others, members = 0, [], []
+    parts: list[list] = [[] for _ in range(buckets)]
     with pa.OSFile(str(target), "wb") as sink, pa.ipc.new_stream(sink, RECORD_SCHEMA) as writer:
         for piece in pieces:
             if piece.batch is not None:
                 writer.write_batch(piece.batch)
-                count += piece.batch.num_rows
-            keys += piece.keys
+            for group, owner in zip(piece.hashes, piece.owners, strict=True):
+                parts[(group >> 1) % buckets].append((group, (number << FILE_SHIFT) + count + owner, piece.keys[owner]))
+            members += [values[0] for values in piece.keys]
+            count += len(piece.keys)
             others += piece.others
     withdrawn = {p for d in others if isinstance(d, Deletion) for p in d.pmids}
-    return Staged(number, count, keys, withdrawn, file_manifest(name, fmt.format, fmt.reason, count, others))
+    staged = Staged(number, count, members, withdrawn, file_manifest(name, fmt.format, fmt.reason, count, others))
+    return staged, [pickle.dumps(part) for part in parts]
 
 
-def _memberships(part: tuple[int, bytes]) -> list[tuple[tuple[str, str], tuple[int, LinkKey]]]:
-    offset, packed = part
-    out = []
-    for pos, values in enumerate(pickle.loads(packed), offset):
-        key = key_of(values)
-        out += [(("id", g), (pos, key)) for g in identifier_groups(key)]
-        out += [(("block", g), (pos, key)) for g in block_groups(key)]
-    return out
+def _summary(result: tuple[Staged, list[bytes]]) -> Staged:
+    return result[0]
 
 
-def _edges(group: tuple[tuple[str, str], list]) -> list:
-    (kind, _), members = group
-    return group_edges(kind, list(members)) if len(members) > 1 else []
+def _bucket(result: tuple[Staged, list[bytes]], bucket: int) -> bytes:
+    return result[1][bucket]
+
+
+def link_bucket(*parts: bytes) -> list[Edge]:
+    """The edges of every group whose hash falls in one bucket, from that bucket of every file (a task)."""
+    rows = [row for part in parts for row in pickle.loads(part)]
+    keys = {pos: key_of(values) for _, pos, values in rows}
+    groups = iter_groups(keys, [group for group, _, _ in rows], [pos for _, pos, _ in rows])  # type: ignore[arg-type]
+    return [edge for kind, members in groups for edge in group_edges(kind, members)]
 
 
 def write_partition(number: int, folder: str, clusters: tuple, withdrawn: set[str]) -> str:
@@ -108,7 +118,8 @@ def connect(address: str):
         workers = address.removeprefix("local:")
         if not workers.isdigit() or int(workers) < 1:
             raise IngestError(f"--cluster {address}: give local:N (N a whole number >= 1) or a scheduler address")
-        cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=":0")
+        options = {"threads_per_worker": 1, "processes": True, "dashboard_address": ":0", "silence_logs": logging.ERROR}
+        cluster = LocalCluster(n_workers=int(workers), **options)
         return Client(cluster)
     try:
         return Client(address, timeout="20s")
@@ -118,8 +129,6 @@ def connect(address: str):
 
 def build_on_cluster(paths: Iterable[str | Path], out: Path | str, client) -> LibraryResult:
     """Read, de-duplicate and write the library as Parquet partitions in the folder ``out``."""
-    import dask.bag as db
-
     folder = Path(out)
     files = inputs(paths)
     if folder.exists() and not folder.is_dir():
@@ -129,18 +138,27 @@ def build_on_cluster(paths: Iterable[str | Path], out: Path | str, client) -> Li
         old.unlink()
     try:
         paths, names = [str(p) for p, _ in files], [n for _, n in files]
-        futures = client.map(stage_file, range(len(files)), paths, names, [str(folder)] * len(files), pure=False)
-        staged = sorted(client.gather(futures), key=lambda s: s.number)
-        offsets, total = [], 0
+        buckets = max(1, 2 * len(client.scheduler_info()["workers"]))
+        count = len(files)
+        read = client.map(stage_file, range(count), paths, names, [str(folder)] * count, [buckets] * count, pure=False)
+        linked = [
+            client.submit(link_bucket, *[client.submit(_bucket, r, b, pure=False) for r in read], pure=False)
+            for b in range(buckets)
+        ]
+        staged = client.gather([client.submit(_summary, r, pure=False) for r in read])
+        offsets, total = {}, 0
         for part in staged:
-            offsets.append(total)
+            offsets[part.number] = total
             total += part.count
-        parts = [(offset, pickle.dumps(part.keys)) for offset, part in zip(offsets, staged, strict=True)]
-        memberships = db.from_sequence(parts, npartitions=max(1, len(parts))).map(_memberships).flatten()
-        grouped = memberships.groupby(lambda m: m[0], shuffle="tasks").map(lambda g: (g[0], [m[1] for m in g[1]]))
-        edges = grouped.map(_edges).flatten().compute()
-        members = [values[0] for part in staged for values in part.keys]
-        ids, related, reasons = assign_clusters(members, edges)
+
+        def position(pos: int) -> int:
+            return offsets[pos >> FILE_SHIFT] + (pos & ((1 << FILE_SHIFT) - 1))
+
+        edges = [
+            (position(i), position(j), why, merged) for part in client.gather(linked) for i, j, why, merged in part
+        ]
+        ids, related, reasons = assign_clusters([m for part in staged for m in part.members], edges)
+        offsets_list = [offsets[part.number] for part in staged]
         withdrawn = set().union(*(part.withdrawn for part in staged))
         writes = [
             client.submit(
@@ -148,7 +166,7 @@ def build_on_cluster(paths: Iterable[str | Path], out: Path | str, client) -> Li
                 (ids[o : o + part.count], related[o : o + part.count], reasons[o : o + part.count]), withdrawn,
                 pure=False,
             )
-            for o, part in zip(offsets, staged, strict=True)
+            for o, part in zip(offsets_list, staged, strict=True)
         ]  # fmt: skip
         client.gather(writes)
     finally:

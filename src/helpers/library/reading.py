@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 
@@ -85,14 +85,16 @@ class KeyStore:
         self.files: list[str] = []
         self.file_of = array("l")
         self.index_of = array("l")
+        self.hashes = array("q")  # group memberships: the hash of a group name ...
+        self.owners = array("l")  # ... and the position of the record it is of
         self._shared: dict = {}
 
-    def add(self, name: str, values: Iterable[tuple]) -> None:
-        """Keep the keys of records of the file ``name`` (as given), in file order."""
+    def add(self, name: str, piece: Piece) -> None:
+        """Keep the keys (and group memberships) of a piece of records of the file ``name`` (as given)."""
         if not self.files or self.files[-1] != name:
             self.files.append(name)
-        file_no = len(self.files) - 1
-        for value in values:
+        file_no, offset = len(self.files) - 1, len(self.keys)
+        for value in piece.keys:
             items = list(value)
             self.index_of.append(int(items[0].rsplit("#", 1)[1]))
             self.file_of.append(file_no)
@@ -100,6 +102,8 @@ class KeyStore:
             for i in SHARED_FIELDS:
                 items[i] = self._shared.setdefault(items[i], items[i])
             self.keys.append(LinkKey(*items))
+        self.hashes.extend(piece.hashes)
+        self.owners.extend(owner + offset for owner in piece.owners)
 
     def members(self) -> Sequence[str]:
         """Every record's member name, computed on demand."""

@@ -106,7 +106,7 @@ def first_pass(files: Sequence[tuple[Path, str]], sink: pa.ipc.RecordBatchStream
             if piece.batch is not None:
                 sink.write_batch(piece.batch)
                 count += piece.batch.num_rows
-            state.keys.add(name, piece.keys)
+            state.keys.add(name, piece)
             others += piece.others
         state.withdrawn.update(p for d in others if isinstance(d, Deletion) for p in d.pmids)
         state.manifest += file_manifest(name, fmt.format, fmt.reason, count, others)
@@ -115,7 +115,8 @@ def first_pass(files: Sequence[tuple[Path, str]], sink: pa.ipc.RecordBatchStream
 
 def link(keys: KeyStore) -> tuple[list[str], list[str], list[str]]:
     """(cluster ids, related, merge reasons) of every key, in input order."""
-    edges = [edge for kind, members in iter_groups(keys.keys) for edge in group_edges(kind, members)]
+    groups = iter_groups(keys.keys, keys.hashes, keys.owners)
+    edges = [edge for kind, members in groups for edge in group_edges(kind, members)]
     return assign_clusters(keys.members(), edges)
 
 

@@ -19,10 +19,14 @@ from helpers.core.paths import ROOT, display_path
 from helpers.sources.checksums import load_manifest, sha256_of
 from helpers.sources.detect import detect
 from helpers.sources.generic import has_content
+from helpers.sources.html_record import document_fields as html_document_fields
+from helpers.sources.html_record import looks_like_html
 from helpers.sources.reading import DEFAULT_MAX_MB, read_text
 from helpers.sources.sidecar import document_stem, is_sidecar, read_sidecar, sidecar_for
 
-DOCUMENT_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".nbib", ".medline", ".ris", ".bib", ".bibtex"})
+DOCUMENT_SUFFIXES = frozenset(
+    {".txt", ".text", ".md", ".markdown", ".nbib", ".medline", ".ris", ".bib", ".bibtex", ".html", ".htm", ".xhtml"}
+)
 # Time budget of one file's parse: BASE_SECONDS + SECONDS_PER_MB per MB of the file (1 MB: 3 s). The
 # readers' patterns run in linear time (helpers.core.patterns); the budget also bounds whatever a
 # reader or library does that is not, so one file never holds up the others.
@@ -123,7 +127,7 @@ def _ingest_one(
         return [], ManifestRow(
             source_file=name,
             status="skipped",
-            reason=f"unsupported file type '{path.suffix or '(none)'}'; save the page as .txt or .md, "
+            reason=f"unsupported file type '{path.suffix or '(none)'}'; save the page as .html, .txt or .md, "
             "or export MEDLINE (.nbib), RIS or BibTeX",
         )
     if name in checksums and sha256_of(path) != checksums[name]:
@@ -192,8 +196,12 @@ def parse_file(
 
 
 def _parse_text(path: Path, text: str) -> tuple[str, list[Document]]:
-    """(format, documents) of a decoded text; raises IngestError."""
-    fmt, parser = detect(text)
+    """(format, documents) of a decoded text; raises IngestError.
+
+    Readers may return ``field_sources`` and ``body`` beside the fields; only the fields the
+    Document model holds are kept.
+    """
+    fmt, parser = ("html_page", lambda t: [html_document_fields(t)]) if looks_like_html(text) else detect(text)
     try:
         records = parser(text)
     except (ValueError, KeyError, IndexError, RecursionError) as exc:  # bibtexparser recurses per line break
@@ -201,12 +209,12 @@ def _parse_text(path: Path, text: str) -> tuple[str, list[Document]]:
             f"{display_path(path)}: looks like {fmt} but could not be parsed ({exc}); "
             "check the export is complete (not truncated)"
         ) from exc
-    if fmt == "generic":
+    if fmt in ("generic", "html_page"):
         records = [r for r in records if has_content(r)]
     docs = []
     for i, fields in enumerate(records, start=1):
         doc_id = path.stem if len(records) == 1 else f"{path.stem}#{i}"
-        clean = {k: v for k, v in fields.items() if v is not None}
+        clean = {k: v for k, v in fields.items() if v is not None and k in Document.model_fields}
         try:
             docs.append(Document(id=doc_id, source_file=display_path(path), format=fmt, **clean))
         except ValidationError as exc:

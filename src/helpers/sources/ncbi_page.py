@@ -64,15 +64,20 @@ CITATION_RE = linear(
 )
 IDS_LINE_RE = linear(r"PMCID:\s*(PMC\d+)\s+PMID:\s*(\d+)")
 ETAL_RE = linear(r"^(?P<first>[^.,;]+?)\s+et al\.\s*(?P<journal>[A-Z][^.]{1,80})?\.?\s*\.?$")
-FULL_AUTHORS_RE = linear(r"^(?:[A-Z][\w'’.\- ]+?\s*\d+(?:,\d+)*\s*,\s*)+[A-Z][\w'’.\- ]+?\s*\d+(?:,\d+)*\s*$")
+# Affiliation marks after a name: numbers, then PMC's equal-contribution and corresponding marks
+# (`Ann Lee 1,2,#,`, `Bo Li 1,*`).
+FULL_AUTHORS_RE = linear(
+    r"^(?:[A-Z][\w'’.\- ]+?\s*\d+(?:,(?:\d+|[#*†‡]))*\s*,+\s*)+[A-Z][\w'’.\- ]+?\s*\d+(?:,(?:\d+|[#*†‡]))*\s*,?\s*$"
+)
+LOGO_LINK_RE = linear(r"^(.{2,80}?) logoLink to (.{2,80})$")
 REF_START_RE = linear(r"^(\d{1,4})\.\s+(.*)$")
 REF_LINK_TAIL_RE = linear(r"(\s+-\s+(DOI|PMC|PubMed|Free PMC article|Google Scholar|Crossref))+\s*$")
 REF_YEAR_RE = re.compile(r"\((\d{4})[a-z]?\)")
 PUBMED_CITATION_LINE_RE = linear(r"^\s*[^\n]{0,80}\.\s*\d{4}(?: [A-Z][a-z]{2})?(?: \d{1,2})?[;:]", re.M)
-AFFILIATION_NUMBERS_RE = linear(r"\s*\d+(?:,\d+)*\s*$")  # `Ann Lee 1,2` -> `Ann Lee`
-# re: lookbehind; an attempt is tried only after a digit and reads the spaces before the next
-# character that is not a space, which no other attempt reads
-AUTHOR_SEPARATOR_RE = re.compile(r"(?<=\d)\s*,\s*")
+AFFILIATION_NUMBERS_RE = linear(r"\s*\d+(?:,(?:\d+|[#*†‡]))*\s*$")  # `Ann Lee 1,2` -> `Ann Lee`
+# re: lookbehind; an attempt is tried only after a digit or an author mark (# * † ‡) and reads the
+# spaces and commas before the next other character, which no other attempt reads
+AUTHOR_SEPARATOR_RE = re.compile(r"(?<=[\d#*†‡])\s*,[\s,]*")
 FIGURE_LABEL_RE = linear(r"^(fig(ure)?\.?|table)\s*\d+[a-z]?\.?$", re.I)
 
 
@@ -123,6 +128,8 @@ def _citation(lines: list[str], fields: dict) -> int | None:
             fields.update(date=date, year=year, volume=m.group("volume"), pages=m.group("pages"))
             if m.group("journal"):
                 fields["journal"] = m.group("journal").strip()
+            elif logo := _logo_journal(lines[max(i - 2, 0) : i]):
+                fields["journal"] = logo
             elif (
                 i
                 and len(lines[i - 1]) < 80
@@ -132,6 +139,17 @@ def _citation(lines: list[str], fields: dict) -> int | None:
             ):
                 fields["journal"] = lines[i - 1]  # PMC prints the journal on its own line
             return i
+    return None
+
+
+def _logo_journal(before: list[str]) -> str | None:
+    """The journal of PMC's logo line (`X logoLink to X`) just before the citation, or before its article type."""
+    for j, ln in enumerate(reversed(before)):
+        m = LOGO_LINK_RE.match(ln)
+        if m:
+            return m.group(2).strip()
+        if j == 0 and ln.lower() not in _PUBTYPE_SET:
+            return None
     return None
 
 
@@ -174,7 +192,7 @@ def _authors(lines: list[str], fields: dict) -> None:
             return
         if FULL_AUTHORS_RE.match(ln):
             names = [AFFILIATION_NUMBERS_RE.sub("", part).strip() for part in AUTHOR_SEPARATOR_RE.split(ln)]
-            fields["authors"] = unique_in_order(n for n in names if n)
+            fields["authors"] = unique_in_order(n for n in names if n and n.strip("#*†‡, "))
             fields["authors_complete"] = True
             return
 

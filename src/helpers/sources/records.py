@@ -22,6 +22,7 @@ from pathlib import Path
 from helpers.core.paths import display_path
 from helpers.sources.bibtex_entries import ENTRY_START_RE, NOT_ENTRIES, iter_bibtex
 from helpers.sources.encodings import FALLBACK, FALLBACK_NOTE, SAMPLE, decode_sample, fallback_note, read_text, sniff
+from helpers.sources.html_record import iter_html_records, looks_like_html
 from helpers.sources.jats_xml import iter_jats
 from helpers.sources.medline_stream import iter_medline
 from helpers.sources.pubmed_xml import Deletion, Record, RecordError, iter_pubmed_xml
@@ -36,7 +37,7 @@ Entry = Record | Deletion | RecordError
 TABULAR_NOTE = "not UTF-8: characters that are not UTF-8 were replaced by U+FFFD; re-export as UTF-8"
 ALL_FORMATS = (
     "PubMed XML, PMC JATS XML, MEDLINE text, Web of Science plain text or tab-delimited, "
-    "PubMed CSV, Scopus CSV, RIS or BibTeX"
+    "PubMed CSV, Scopus CSV, RIS, BibTeX or a saved HTML page"
 )
 # Markers looked for in a file's first bytes: bounded patterns, each applied to the sample only
 MEDLINE_RE = re.compile(r"^PMID- ?\d", re.M)
@@ -115,6 +116,8 @@ def detect(path: Path) -> FileFormat:
     found = _xml_format(text.encode("utf-8")) if text.lstrip().startswith("<") else None
     if found:
         return FileFormat(found)
+    if looks_like_html(text):
+        return FileFormat("html")  # the page reader decodes it itself
     note = FALLBACK_NOTE if encoding == FALLBACK else ""
     if not encoding.startswith("utf-16") and (tabular := detect_tabular(path)):
         return FileFormat(tabular, TABULAR_NOTE if encoding == FALLBACK else "")
@@ -147,6 +150,8 @@ def read_records(path: Path, name: str | None = None) -> tuple[FileFormat, Itera
         return fmt, iter_pubmed_xml(path, name)
     if fmt.format == "pmc-jats":
         return fmt, iter_jats(path, name)
+    if fmt.format == "html":
+        return fmt, iter_html_records(path, name)
     if fmt.format in TABULAR_FORMATS:
         return fmt, iter_tabular(path, fmt.format, name)
     if fmt.format == "medline":

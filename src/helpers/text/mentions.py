@@ -13,8 +13,9 @@ from helpers.text.vocabulary import Vocabulary
 
 
 def document_text(doc: Document) -> str:
-    """The text that is annotated: title, abstract, keywords and figure captions, as printed."""
-    parts = [doc.title or "", doc.abstract or ""]
+    """The text that is annotated: title, abstract (or the page's body text when no abstract was
+    found), keywords and figure captions, as printed."""
+    parts = [doc.title or "", doc.abstract or doc.body or ""]
     if doc.keywords:
         parts.append("Keywords: " + "; ".join(doc.keywords) + ".")
     parts += [f"{f.label}: {f.caption}" for f in doc.figures if f.caption]
