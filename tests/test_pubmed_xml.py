@@ -131,3 +131,36 @@ def test_memory_does_not_grow_with_the_file(tmp_path):
         tracemalloc.stop()
         assert count == n
     assert peaks[1] < 1.5 * peaks[0]  # four times the records, not four times the memory
+
+
+def test_the_xslt_layout_reads_what_the_element_walk_reads(tmp_path):
+    """Blocks are read through one XSLT pass; the element walk (used for books and for the records
+    of a damaged block) must give the same records, on the fixture and on variants of it."""
+    from lxml import etree
+
+    import helpers.sources.pubmed_xml as pubmed_xml
+
+    text = FIXTURE.read_text(encoding="utf-8")
+    one = text[text.index("<PubmedArticle>") : text.index("</PubmedArticle>") + len("</PubmedArticle>")]
+    variants = [
+        one.replace("<PubDate><Year>2024</Year><Month>Mar</Month><Day>5</Day></PubDate>", "").replace(
+            "</Article>",
+            '<ArticleDate DateType="Electronic"><Year>2023</Year><Month>12</Month></ArticleDate></Article>',
+        ),
+        one.replace('<ArticleId IdType="doi">10.5555/synth.2024.001</ArticleId>', ""),  # DOI from ELocationID
+        one.replace(
+            "</Abstract>", "</Abstract><OtherAbstract><AbstractText>Zusammenfassung.</AbstractText></OtherAbstract>"
+        ),
+        one.replace("<MedlinePgn>101-109</MedlinePgn>", "").replace("90000001", "90000009"),
+    ]
+    body = text.replace("</PubmedArticleSet>", "".join(variants) + "</PubmedArticleSet>")
+    root = etree.fromstring(body.encode(), pubmed_xml._PARSER)
+    walked, index = [], 0
+    for element in root.iterchildren(tag=etree.Element):
+        index += element.tag != "DeleteCitation"
+        walked.append(pubmed_xml._entry(element, "f", index))
+    laid = pubmed_xml._read_root(root, "f", 0)
+    records = [r for r in laid if isinstance(r, Record)]
+    assert laid == walked and len(records) == 6
+    assert (records[2].year, records[2].date) == (2023, "2023-12") and records[3].doi == "10.5555/synth.2024.001"
+    assert "Zusammenfassung" not in (records[4].abstract or "") and records[5].pages == "101-109"

@@ -15,6 +15,8 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor
 from pathlib import Path
 
+import numpy as np
+
 from helpers.library.batches import KEY_FIELDS, Piece, block_piece, to_piece
 from helpers.library.dedup import LinkKey
 from helpers.sources.pubmed_xml import RecordError, iter_blocks
@@ -70,9 +72,10 @@ def key_of(values: tuple) -> LinkKey:
     return LinkKey(*values)
 
 
-SHARED_FIELDS = tuple(
-    i for i, name in enumerate(KEY_FIELDS) if name in ("kind", "year", "surname", "journal", "volume", "page")
-)
+# KeyStore.add unpacks key tuples by position: this is the order it expects.
+KEY_ORDER = ("member", "doi", "pmid", "pmcid", "title", "kind", "year", "surname", "journal", "volume", "page")
+if KEY_FIELDS[: len(KEY_ORDER)] != KEY_ORDER:
+    raise ImportError(f"LinkKey fields changed ({KEY_FIELDS}); update KeyStore.add")
 
 
 class KeyStore:
@@ -93,17 +96,18 @@ class KeyStore:
         """Keep the keys (and group memberships) of a piece of records of the file ``name`` (as given)."""
         if not self.files or self.files[-1] != name:
             self.files.append(name)
-        file_no, offset = len(self.files) - 1, len(self.keys)
-        for value in piece.keys:
-            items = list(value)
-            self.index_of.append(int(items[0].rsplit("#", 1)[1]))
-            self.file_of.append(file_no)
-            items[0] = ""
-            for i in SHARED_FIELDS:
-                items[i] = self._shared.setdefault(items[i], items[i])
-            self.keys.append(LinkKey(*items))
+        offset = len(self.keys)
+        same = self._shared.setdefault
+        self.keys += [
+            LinkKey("", doi, pmid, pmcid, title, same(kind, kind), same(year, year), same(surname, surname),
+                    same(journal, journal), same(volume, volume), same(page, page), *rest)
+            for _, doi, pmid, pmcid, title, kind, year, surname, journal, volume, page, *rest in piece.keys
+        ]  # fmt: skip
+        if piece.batch is not None:
+            self.index_of.frombytes(piece.batch.column("source_index").to_numpy().astype(np.int64).tobytes())
+        self.file_of.frombytes(np.full(len(piece.keys), len(self.files) - 1, dtype=np.int64).tobytes())
         self.hashes.extend(piece.hashes)
-        self.owners.extend(owner + offset for owner in piece.owners)
+        self.owners.frombytes((np.frombuffer(piece.owners, dtype=np.int64) + offset).tobytes())
 
     def members(self) -> Sequence[str]:
         """Every record's member name, computed on demand."""

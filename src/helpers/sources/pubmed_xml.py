@@ -83,15 +83,19 @@ def _date_of(pub: etree._Element | None) -> tuple[int | None, str | None]:
     """(year, ISO date as precise as stated) of a PubDate or ArticleDate element."""
     if pub is None:
         return None, None
-    year = pub.findtext("Year")
-    if year is None:  # MedlineDate, e.g. "2023 Jan-Feb"
-        medline = pub.findtext("MedlineDate") or ""
+    return _date_parts(pub.findtext("Year"), pub.findtext("Month"), pub.findtext("Day"), pub.findtext("MedlineDate"))
+
+
+def _date_parts(
+    year: str | None, month: str | None, day: str | None, medline: str | None
+) -> tuple[int | None, str | None]:
+    if not year:  # MedlineDate, e.g. "2023 Jan-Feb"
+        medline = medline or ""
         year = medline[:4] if medline[:4].isdigit() else None
     if year is None or not year.isdigit():
         return None, None
-    month = (pub.findtext("Month") or "").strip()
+    month = (month or "").strip()
     month_no = MONTHS.get(month[:3].lower()) if month and not month.isdigit() else (int(month) if month else None)
-    day = pub.findtext("Day")
     date = year + (f"-{month_no:02d}" if month_no else "") + (f"-{int(day):02d}" if month_no and day else "")
     return int(year), date
 
@@ -356,6 +360,63 @@ def _pieces(data: bytes) -> Iterator[tuple[bytes, bool]]:
         start = match.end()
 
 
+# One XSLT pass (in C, libxslt) lays out every element of a block as text (pubmed_layout.xsl: the
+# separators below, white space normalised by XPath's normalize-space, which leaves a no-break space
+# alone); Python then only splits strings.
+REC, FLD, ITEM, PART = "\ue000", "\ue001", "\ue002", "\ue003"
+_LAYOUT = etree.XSLT(etree.parse(str(Path(__file__).with_name("pubmed_layout.xsl"))))
+
+
+def _items(field: str) -> list[str]:
+    return [item for item in field.split(ITEM) if item]
+
+
+def _laid_out(text: str, name: str, index: int) -> Record:
+    """A Record from one article's laid-out fields (what parse_article reads from the element)."""
+    (_, pmid, title, vernacular, journal, abbrev, volume, issue, pages, start, end, eloc, year, month, day, medline,
+     language, abstract, authors, keywords, mesh, types, ids) = text.split(FLD)  # fmt: skip
+    record = Record(
+        source_file=name, source_index=index, format="pubmed-xml", pmid=pmid or None,
+        title=title or vernacular or None, journal=journal or None, journal_abbrev=abbrev or None,
+        volume=volume or None, issue=issue or None, pages=pages or None, language=language or None,
+        keywords=_items(keywords), mesh=_items(mesh), publication_types=_items(types),
+    )  # fmt: skip
+    if record.pages is None and start:
+        record.pages = f"{start}-{end}" if end else start
+    parts = []
+    for item in abstract.split(ITEM)[:-1]:
+        label, _, body = item.partition(PART)
+        if body:
+            parts.append(f"{label}: {body}" if label else body)
+    record.abstract = " ".join(parts) or None
+    for item in authors.split(ITEM)[:-1]:
+        collective, last, initials, *affiliations = item.split(PART)
+        author = collective or (f"{last} {initials}".strip() if last else None)
+        if author:
+            record.authors.append(author)
+            record.affiliations.append("; ".join(a for a in affiliations if a))
+    for item in ids.split(ITEM)[:-1]:
+        kind, _, value = item.partition(PART)
+        slot = ID_SLOTS.get(kind)
+        if slot and value and getattr(record, slot) is None:
+            setattr(record, slot, value)
+    record.doi = record.doi or eloc or None
+    record.year, record.date = _date_parts(year, month, day, medline)
+    return record
+
+
+def _read_root(root: etree._Element, name: str, index: int) -> list[Record | Deletion | RecordError]:
+    """Every entry of a well-formed block: articles through the XSLT layout, the rest by element."""
+    out: list[Record | Deletion | RecordError] = []
+    laid = str(_LAYOUT(root)).split(REC)
+    for element, text in zip(root.iterchildren(tag=etree.Element), laid, strict=False):
+        if element.tag not in TAGS:
+            continue
+        index += element.tag != "DeleteCitation"
+        out.append(_laid_out(text, name, index) if text.startswith("A") else _entry(element, name, index))
+    return out
+
+
 def parse_block(block: Block) -> list[Record | Deletion | RecordError]:
     """Every entry of a block. When the block is not well-formed XML its elements are parsed one
     by one, so a malformed record costs only that record."""
@@ -366,11 +427,7 @@ def parse_block(block: Block) -> list[Record | Deletion | RecordError]:
     except etree.XMLSyntaxError:
         root = None
     if root is not None:
-        for element in root:
-            if element.tag in TAGS:
-                index += element.tag != "DeleteCitation"
-                out.append(_entry(element, name, index))
-        return out
+        return _read_root(root, name, index)
     for piece, is_record in _pieces(block.data):
         index += is_record
         try:
