@@ -56,3 +56,5 @@ def test_cli_runs_on_a_local_cluster_and_refuses_a_bad_address(inputs, tmp_path,
     assert "works" in capsys.readouterr().out and (tmp_path / "lib" / "part-00000.parquet").exists()
     assert main(["library", inputs[0], "--out", str(tmp_path / "x"), "--cluster", "local:two"]) == 1
     assert "local:N" in capsys.readouterr().err
+    assert main(["library", inputs[0], "--out", str(tmp_path / "lib")]) == 1  # a folder, without --cluster
+    assert "is a folder" in capsys.readouterr().err

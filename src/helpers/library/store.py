@@ -197,6 +197,8 @@ def worker_pool(workers: int) -> ProcessPoolExecutor:
 def build_library(paths: Iterable[str | Path], out: Path | str, workers: int | None = None) -> LibraryResult:
     """Read, de-duplicate and write the library and its manifest (``workers`` 1: all in this process)."""
     out = Path(out)
+    if out.is_dir():
+        raise IngestError(f"{out}: is a folder; give the library file (LIB.parquet), or --cluster to write parts")
     files = inputs(paths)
     workers = default_workers() if workers is None else workers
     out.parent.mkdir(parents=True, exist_ok=True)
